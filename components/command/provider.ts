@@ -1,0 +1,168 @@
+import * as cp from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { knownHostsLine, redact, remoteCommand, sshArgs, type SshTarget } from "./ssh";
+
+/**
+ * swarmlab's command resource: what @pulumi/command's local.Command and remote.Command do,
+ * as a Pulumi dynamic provider. It needs no provider plugin (the command provider cannot be
+ * built offline), runs `bash` locally or over the system `ssh` client, and retries SSH dials
+ * so that it doubles as a readiness gate.
+ */
+export interface CommandInputs {
+  /** Shown in errors: "worker2: join the swarm". */
+  label: string;
+  create: string;
+  /** Runs when create/stdin/environment change; without it such a change replaces the resource. */
+  update?: string;
+  delete?: string;
+  stdin?: string;
+  environment?: Record<string, string>;
+  connection?: SshTarget;
+  /** Any change here replaces the resource (runs delete then create). */
+  triggers?: unknown[];
+  /** Keep dialling an SSH target that does not answer yet, up to this many seconds. */
+  dialTimeoutSeconds?: number;
+  /** Give up a command after this many seconds. */
+  timeoutSeconds?: number;
+  /** A delete whose host no longer answers is a success: the host is gone, and so is what ran on it. */
+  ignoreUnreachableOnDelete?: boolean;
+  /** Values never shown in error messages. */
+  redact?: string[];
+}
+
+export interface CommandOutputs extends CommandInputs {
+  stdout: string;
+  stderr: string;
+}
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** ssh's own exit code when it could not connect or authenticate. */
+const SSH_UNREACHABLE = 255;
+
+async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = cp.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => {
+      stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined); // the command may exit before reading its input
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+async function runOnce(inputs: CommandInputs, script: string, timeoutMs: number): Promise<RunResult> {
+  if (!inputs.connection) {
+    return spawnCollect("bash", ["-c", `set -euo pipefail\n${script}`], inputs.stdin, timeoutMs, { ...process.env, ...inputs.environment });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
+  try {
+    const key = path.join(dir, "id");
+    fs.writeFileSync(key, inputs.connection.privateKey.endsWith("\n") ? inputs.connection.privateKey : `${inputs.connection.privateKey}\n`, { mode: 0o600 });
+    let knownHosts: string | undefined;
+    if (inputs.connection.hostKey) {
+      knownHosts = path.join(dir, "known_hosts");
+      fs.writeFileSync(knownHosts, knownHostsLine(inputs.connection));
+    }
+    return await spawnCollect("ssh", sshArgs(inputs.connection, { key, knownHosts }, remoteCommand(script, inputs.environment)), inputs.stdin, timeoutMs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function where(inputs: CommandInputs): string {
+  const c = inputs.connection;
+  return c ? ` on ${c.user}@${c.host}:${c.port}` : "";
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trim().split("\n").slice(-lines).join("\n");
+}
+
+/** Runs a script, retrying while SSH cannot connect (up to dialTimeoutSeconds), and fails with a readable error. */
+async function run(inputs: CommandInputs, script: string, phase: string, opts: { tolerateUnreachable?: boolean } = {}): Promise<RunResult> {
+  const timeoutMs = (inputs.timeoutSeconds ?? 600) * 1000;
+  const dialDeadline = Date.now() + (inputs.dialTimeoutSeconds ?? 0) * 1000;
+  for (;;) {
+    const res = await runOnce(inputs, script, timeoutMs);
+    if (res.code === 0) return res;
+    const unreachable = !!inputs.connection && res.code === SSH_UNREACHABLE;
+    if (unreachable && opts.tolerateUnreachable) return res;
+    if (unreachable && Date.now() < dialDeadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    const reason = unreachable ? "cannot reach the host over SSH" : `command exited with code ${res.code}`;
+    const detail = tail(`${res.stderr}\n${res.stdout}`);
+    throw new Error(redact(`${inputs.label}: ${phase} failed${where(inputs)}: ${reason}${detail ? `\n${detail}` : ""}`, inputs.redact));
+  }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOutputs> = {
+  async create(inputs) {
+    const res = await run(inputs, inputs.create, "create");
+    return { id: `${inputs.label}-${Date.now().toString(36)}`, outs: { ...inputs, stdout: res.stdout, stderr: res.stderr } };
+  },
+
+  async diff(_id, olds, news) {
+    const replaces: string[] = [];
+    const changed = (k: keyof CommandInputs) => !same(olds[k], news[k]);
+    if (changed("triggers")) replaces.push("triggers");
+    for (const k of ["create", "stdin", "environment"] as const) {
+      if (changed(k) && !news.update) replaces.push(k);
+    }
+    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers"];
+    const changes = keys.some(changed);
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+
+  async update(_id, olds, news) {
+    const rerun = news.update && (!same(olds.create, news.create) || !same(olds.stdin, news.stdin) || !same(olds.environment, news.environment));
+    if (!rerun) return { outs: { ...news, stdout: olds.stdout, stderr: olds.stderr } };
+    const res = await run(news, news.update as string, "update");
+    return { outs: { ...news, stdout: res.stdout, stderr: res.stderr } };
+  },
+
+  async delete(_id, props) {
+    if (!props.delete) return;
+    await run(props, props.delete, "delete", { tolerateUnreachable: props.ignoreUnreachableOnDelete });
+  },
+};
+
+export type CommandArgs = { [K in keyof CommandInputs]: pulumi.Input<CommandInputs[K]> };
+
+/** A command run on create (and update/delete), locally or on a host over SSH. */
+export class Command extends pulumi.dynamic.Resource {
+  declare readonly stdout: pulumi.Output<string>;
+  declare readonly stderr: pulumi.Output<string>;
+
+  constructor(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions = {}) {
+    // The connection holds the private key and `redact` lists secrets: both stay encrypted in state.
+    const secretOutputs = ["connection", "redact", ...(opts.additionalSecretOutputs ?? [])];
+    super(provider, name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Pure helpers that turn a command description into the argv of `bash` or `ssh`.
+ * Kept free of I/O so they are unit-tested without a network.
+ */
+
+/** Where a remote command runs. The private key is the only secret. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  privateKey: string;
+  /** `ssh-ed25519 AAAA...`: when set, the host key is verified; otherwise any key is accepted (lab). */
+  hostKey?: string;
+  /** A bastion reached first, with the same key. */
+  jump?: { host: string; port: number; user: string };
+}
+
+/** Quotes a string for a POSIX shell: safe for any content, including quotes and newlines. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `export K='v'` lines that prefix a script so the environment reaches remote hosts too. */
+export function envPrelude(env: Record<string, string> | undefined): string {
+  if (!env) return "";
+  return Object.keys(env)
+    .sort()
+    .map((k) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
+      return `export ${k}=${shellQuote(env[k])}\n`;
+    })
+    .join("");
+}
+
+/** The remote command line: bash with strict mode running the script, stdin left free for data. */
+export function remoteCommand(script: string, env?: Record<string, string>): string {
+  return `bash -c ${shellQuote(`set -euo pipefail\n${envPrelude(env)}${script}`)}`;
+}
+
+export const SSH_COMMON_OPTIONS = [
+  "BatchMode=yes",
+  "IdentitiesOnly=yes",
+  "ConnectTimeout=5",
+  "ConnectionAttempts=1",
+  "ServerAliveInterval=15",
+  "ServerAliveCountMax=4",
+  "LogLevel=ERROR",
+];
+
+/** `ssh` argv for a target, given the paths where the key and known_hosts were written. */
+export function sshArgs(target: SshTarget, files: { key: string; knownHosts?: string }, command: string): string[] {
+  const opts = [...SSH_COMMON_OPTIONS];
+  if (target.hostKey && files.knownHosts) {
+    opts.push("StrictHostKeyChecking=yes", `UserKnownHostsFile=${files.knownHosts}`);
+  } else {
+    opts.push("StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null");
+  }
+  const args = ["-i", files.key, "-p", String(target.port)];
+  for (const o of opts) args.push("-o", o);
+  if (target.jump) {
+    const j = target.jump;
+    const inner = ["ssh", "-i", files.key, "-p", String(j.port), ...SSH_COMMON_OPTIONS.flatMap((o) => ["-o", o]), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-W", "%h:%p", `${j.user}@${j.host}`];
+    args.push("-o", `ProxyCommand=${inner.join(" ")}`);
+  }
+  args.push(`${target.user}@${target.host}`, command);
+  return args;
+}
+
+/** known_hosts line for a verified host key (`[host]:port key` when the port is not 22). */
+export function knownHostsLine(target: SshTarget): string {
+  const who = target.port === 22 ? target.host : `[${target.host}]:${target.port}`;
+  return `${who} ${target.hostKey}\n`;
+}
+
+/** Replaces every secret value (and anything that looks like a swarm join token) in text shown to users. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(/SWMTKN-1-[0-9a-z]+-[0-9a-z]+/g, "SWMTKN-1-[secret]");
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join("[secret]");
+  return out;
+}

@@ -1,0 +1,193 @@
+import { z } from "zod";
+import { hostsSchema } from "./hosts";
+
+/** Names that end up in container names, hostnames and labels. */
+export const dnsName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a lower-case DNS name (letters, digits, '-')");
+
+export const roleSchema = z.enum(["manager", "worker"]).describe("manager nodes run the Raft store and schedule; workers only run tasks");
+export type Role = z.infer<typeof roleSchema>;
+
+export const availabilitySchema = z.enum(["active", "pause", "drain"]).describe("docker node update --availability");
+export type Availability = z.infer<typeof availabilitySchema>;
+
+const labelKey = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/, "a label key (letters, digits, '.', '_', '-', '/')");
+export const labelsSchema = z.record(labelKey, z.string()).describe("key=value labels");
+
+export const nodeSchema = z
+  .object({
+    name: dnsName.describe("node name: the container/VM name and the swarm hostname"),
+    role: roleSchema.default("worker"),
+    labels: labelsSchema.default({}),
+    availability: availabilitySchema.default("active"),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof nodeSchema>;
+
+export const overlayNetworkSchema = z
+  .object({
+    name: dnsName,
+    attachable: z.boolean().default(true).describe("standalone containers may join it (docker run --network)"),
+    encrypted: z.boolean().default(false).describe("IPsec between nodes for this network's VXLAN traffic (costs CPU)"),
+    subnet: z
+      .string()
+      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "a CIDR subnet like 10.20.0.0/24")
+      .optional(),
+    labels: labelsSchema.default({}),
+  })
+  .strict();
+export type OverlayNetworkConfig = z.infer<typeof overlayNetworkSchema>;
+
+export const registrySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    image: z.string().default("registry:2").describe("registry image (CNCF distribution)"),
+    port: z.number().int().min(1).max(65535).default(5000),
+    auth: z
+      .object({
+        username: z.string().min(1),
+        password: z.string().min(8).describe("kept as a Pulumi secret"),
+        allowPlainHttp: z.boolean().default(false).describe("accept basic auth over plain HTTP (lab only)"),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type RegistryConfig = z.infer<typeof registrySchema>;
+
+export const publishModeSchema = z
+  .enum(["auto", "ingress", "host"])
+  .describe("auto: the swarm routing mesh (ingress) where the kernel has IPVS, host-mode publishing where it has not");
+
+export const traefikSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    image: z.string().default("traefik:v3.5"),
+    network: dnsName.default("traefik-public").describe("overlay network shared by Traefik and exposed services"),
+    httpPort: z.number().int().min(1).max(65535).default(80),
+    httpsPort: z.number().int().min(1).max(65535).default(443),
+    dashboardPort: z.number().int().min(1).max(65535).default(8080),
+    dashboard: z.boolean().default(true),
+    acme: z
+      .object({
+        email: z.string().email(),
+        resolver: z.string().default("letsencrypt"),
+        staging: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type TraefikConfig = z.infer<typeof traefikSchema>;
+
+export const visualizerSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    image: z.string().default("dockersamples/visualizer"),
+    port: z.number().int().min(1).max(65535).default(8081),
+  })
+  .strict();
+
+export const swarmSchema = z
+  .object({
+    publishMode: publishModeSchema.default("auto"),
+    endpointMode: z
+      .enum(["auto", "vip", "dnsrr"])
+      .default("auto")
+      .describe("auto: virtual IPs where the kernel has IPVS, DNS round robin where it has not"),
+    dataPathPort: z.number().int().min(1024).max(65535).optional().describe("VXLAN port (default 4789)"),
+    defaultAddrPool: z.string().optional().describe("CIDR pool for overlay networks (docker swarm init --default-addr-pool)"),
+    readyTimeoutSeconds: z.number().int().min(10).default(300),
+  })
+  .strict();
+export type SwarmConfig = z.infer<typeof swarmSchema>;
+
+export const stackRefSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a stack name (lower-case letters, digits, '_', '-')"),
+    file: z.string().min(1).describe("path of the stack file, relative to the project"),
+    images: z.record(z.string(), z.string()).default({}).describe("image overrides: service name or image -> reference"),
+  })
+  .strict();
+export type StackRef = z.infer<typeof stackRefSchema>;
+
+export const imagesSchema = z
+  .object({
+    sideLoad: z.array(z.string().min(1)).default([]).describe("local images copied into every node (like kind load docker-image)"),
+  })
+  .strict();
+
+/** Every config key under the `swarmlab:` namespace, with its defaults: the one place defaults live. */
+const clusterObject = z
+  .object({
+    name: dnsName.default("lab").describe("cluster name: prefix of every resource and value of the swarmlab.cluster label"),
+    hosts: hostsSchema.prefault({ kind: "docker-lab" }),
+    nodes: z.array(nodeSchema).min(1),
+    swarm: swarmSchema.prefault({}),
+    networks: z.array(overlayNetworkSchema).default([]),
+    registry: registrySchema.prefault({ enabled: false }),
+    traefik: traefikSchema.prefault({ enabled: false }),
+    visualizer: visualizerSchema.prefault({}),
+    images: imagesSchema.prefault({}),
+    stacks: z.array(stackRefSchema).default([]),
+  })
+  .strict();
+export type ClusterConfig = z.infer<typeof clusterObject>;
+export type ClusterInput = z.input<typeof clusterObject>;
+export const clusterSchema = clusterObject.superRefine(checkCluster);
+
+function duplicates(values: string[]): string[] {
+  return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
+}
+
+/** Cross-field rules: they need the whole config, so they run after each field is valid. */
+function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
+  const names = c.nodes.map((n) => n.name);
+  for (const dup of duplicates(names)) {
+    ctx.addIssue({ code: "custom", path: ["nodes", names.lastIndexOf(dup), "name"], message: `duplicate node name "${dup}": node names must be unique` });
+  }
+  const managers = c.nodes.filter((n) => n.role === "manager");
+  if (managers.length === 0) {
+    ctx.addIssue({ code: "custom", path: ["nodes"], message: 'expected at least one node with role "manager", got none' });
+  }
+  const nets = c.networks.map((n) => n.name);
+  for (const dup of duplicates(nets)) {
+    ctx.addIssue({ code: "custom", path: ["networks", nets.lastIndexOf(dup), "name"], message: `duplicate network name "${dup}"` });
+  }
+  if (c.traefik.enabled && nets.includes(c.traefik.network)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["networks", nets.indexOf(c.traefik.network), "name"],
+      message: `"${c.traefik.network}" is the Traefik network, which swarmlab creates itself: remove it here or change traefik.network`,
+    });
+  }
+  const stacks = c.stacks.map((s) => s.name);
+  for (const dup of duplicates(stacks)) {
+    ctx.addIssue({ code: "custom", path: ["stacks", stacks.lastIndexOf(dup), "name"], message: `duplicate stack name "${dup}"` });
+  }
+  const reg = c.registry;
+  if (reg.enabled && reg.auth && !reg.auth.allowPlainHttp) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["registry", "auth"],
+      message: "basic auth over plain HTTP sends the password in clear text: serve the registry over TLS or set registry.auth.allowPlainHttp: true (lab only)",
+    });
+  }
+  const ports = [
+    ...(c.traefik.enabled ? [["traefik.httpPort", c.traefik.httpPort], ["traefik.httpsPort", c.traefik.httpsPort], ["traefik.dashboardPort", c.traefik.dashboardPort]] : []),
+    ...(reg.enabled ? [["registry.port", reg.port]] : []),
+    ...(c.visualizer.enabled ? [["visualizer.port", c.visualizer.port]] : []),
+  ] as [string, number][];
+  const seen = new Map<number, string>();
+  for (const [key, port] of ports) {
+    const other = seen.get(port);
+    if (other) {
+      const [section, field] = key.split(".");
+      ctx.addIssue({ code: "custom", path: [section, field], message: `port ${port} is already published by ${other}` });
+    } else seen.set(port, key);
+  }
+  if (c.traefik.acme && c.traefik.enabled === false) {
+    ctx.addIssue({ code: "custom", path: ["traefik", "acme"], message: "ACME needs traefik.enabled: true" });
+  }
+}

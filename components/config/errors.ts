@@ -1,0 +1,121 @@
+import { z } from "zod";
+
+/**
+ * One problem found in user input: where it is (a config key or a file, and the path inside it)
+ * and what is wrong, phrased as "expected X, got Y" so the user knows what to write instead.
+ */
+export interface Problem {
+  source: string;
+  path: string;
+  message: string;
+}
+
+/** Raised before any resource is registered; lists every problem at once. */
+export class ConfigError extends Error {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  return p.path ? `${p.source}: ${p.path}: ${p.message}` : `${p.source}: ${p.message}`;
+}
+
+/** `nodes[1].labels.zone`, `services.api.deploy.replicas`: the path as a user writes it. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** A value as it appears in an error: short, quoted when it is text, typed when it is not. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  return "an object";
+}
+
+const typeNames: Record<string, string> = {
+  number: "a number",
+  int: "a whole number",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+  record: "a mapping",
+};
+
+function describeExpected(expected: string): string {
+  return typeNames[expected] ?? expected;
+}
+
+/** Turns one zod issue into our "expected ..., got ..." sentence. */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "invalid_type":
+      if (input === undefined) return `is required (expected ${describeExpected(issue.expected)})`;
+      return `expected ${describeExpected(issue.expected)}, got ${describeValue(input)}`;
+    case "invalid_value":
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" | ")}, got ${describeValue(input)}`;
+    case "unrecognized_keys":
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (check the spelling; see the configuration reference in README.md)`;
+    case "too_small": {
+      const op = issue.inclusive ? ">=" : ">";
+      if (issue.origin === "array") return `expected at least ${issue.minimum} item(s), got ${describeValue(input)}`;
+      if (issue.origin === "string") return `expected a non-empty string of at least ${issue.minimum} character(s), got ${describeValue(input)}`;
+      return `expected a number ${op} ${issue.minimum}, got ${describeValue(input)}`;
+    }
+    case "too_big": {
+      const op = issue.inclusive ? "<=" : "<";
+      if (issue.origin === "array") return `expected at most ${issue.maximum} item(s), got ${describeValue(input)}`;
+      if (issue.origin === "string") return `expected at most ${issue.maximum} character(s), got ${describeValue(input)}`;
+      return `expected a number ${op} ${issue.maximum}, got ${describeValue(input)}`;
+    }
+    case "invalid_format":
+      return `expected ${issue.message && !issue.message.startsWith("Invalid") ? issue.message : `a ${issue.format}`}, got ${describeValue(input)}`;
+    case "invalid_union": {
+      const u = issue as { discriminator?: string; options?: unknown[] };
+      if (u.discriminator && u.options) {
+        const found = input && typeof input === "object" ? (input as Record<string, unknown>)[u.discriminator] : input;
+        return `expected ${u.options.map((v) => JSON.stringify(v)).join(" | ")}, got ${describeValue(found)}`;
+      }
+      return `${issue.message === "Invalid input" ? "does not match any accepted form" : issue.message}, got ${describeValue(input)}`;
+    }
+    case "not_multiple_of":
+      return `expected a multiple of ${String(issue.divisor)}, got ${describeValue(input)}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Zod issues -> problems; the path of a failed discriminator points at the object, not at itself twice. */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], source: string, pathPrefix: readonly PropertyKey[] = []): Problem[] {
+  return issues.map((issue) => {
+    let path = [...pathPrefix, ...issue.path];
+    const u = issue as { discriminator?: string };
+    if (issue.code === "invalid_union" && u.discriminator && path[path.length - 1] !== u.discriminator) {
+      path = [...path, u.discriminator];
+    }
+    return { source, path: formatPath(path), message: issueMessage(issue) };
+  });
+}
+
+/**
+ * The one entry point for validating user input: parse `data` with `schema`, or throw a
+ * ConfigError naming `source` (a file or a config key), every path and what was expected.
+ */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, opts: { source: string; path?: readonly PropertyKey[] }): z.output<S> {
+  const result = schema.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(issuesToProblems(result.error.issues, opts.source, opts.path));
+}

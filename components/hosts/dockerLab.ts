@@ -1,0 +1,215 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Command } from "../command/provider";
+import { shellQuote } from "../command/ssh";
+import type { NodeConfig } from "../config/cluster";
+import type { DockerLabHosts } from "../config/hosts";
+import type { Host } from "./host";
+import { SshKeyPair } from "./sshKey";
+
+/** Labels on every container, volume and network of a lab: listing and cleanup are label queries. */
+export function labLabels(cluster: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "swarmlab.cluster": cluster, ...extra };
+}
+
+export interface LabNodePlan {
+  node: NodeConfig;
+  container: string;
+  volume: string;
+  ip: string;
+  /** Set when nodes are reached through ports published on 127.0.0.1 (Docker Desktop). */
+  sshPort?: number;
+}
+
+export interface LabPlan {
+  network: string;
+  subnet: string;
+  nodes: LabNodePlan[];
+}
+
+/** FNV-1a: a stable small hash, the same on every machine and Node version. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of Buffer.from(text)) {
+    h ^= ch;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Each node's address is derived from its name (first free slot from its hash, in config order),
+ * so adding or removing a node never moves the others and addresses survive a Docker restart.
+ */
+export function assignAddresses(subnet: string, names: string[]): Map<string, string> {
+  const [base, bits] = subnet.split("/");
+  if (Number(bits) > 24) throw new Error(`docker-lab subnet ${subnet}: expected a /24 or larger network`);
+  const prefix = base.split(".").slice(0, 3).join(".");
+  const slots = 240; // .10 to .249: .1 is the gateway, the rest is left for the user
+  const used = new Set<number>();
+  const out = new Map<string, string>();
+  for (const name of names) {
+    let slot = fnv1a(name) % slots;
+    while (used.has(slot)) slot = (slot + 1) % slots;
+    used.add(slot);
+    out.set(name, `${prefix}.${10 + slot}`);
+  }
+  if (names.length > slots) throw new Error(`docker-lab: at most ${slots} nodes fit in ${subnet}`);
+  return out;
+}
+
+export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfig[], published: boolean): LabPlan {
+  const ips = assignAddresses(hosts.subnet, nodes.map((n) => n.name));
+  return {
+    network: `swarmlab-${cluster}`,
+    subnet: hosts.subnet,
+    nodes: nodes.map((node) => {
+      const ip = ips.get(node.name) as string;
+      return {
+        node,
+        container: `${cluster}-${node.name}`,
+        volume: `${cluster}-${node.name}-docker`,
+        ip,
+        sshPort: published ? hosts.sshPortBase + Number(ip.split(".")[3]) : undefined,
+      };
+    }),
+  };
+}
+
+/** Linux reaches container IPs directly; Docker Desktop (macOS, Windows) or a remote engine does not. */
+export function usePublishedPorts(hosts: DockerLabHosts, platform: string, env: NodeJS.ProcessEnv): boolean {
+  if (hosts.reachability !== "auto") return hosts.reachability === "published";
+  const remoteEngine = (hosts.dockerHost ?? env.DOCKER_HOST ?? "").match(/^(tcp|ssh):/);
+  return platform !== "linux" || !!remoteEngine;
+}
+
+/** What a node needs to run dockerd inside a container: --privileged, or the explicit set for engines that refuse it. */
+export function securityFlags(privileged: boolean): string[] {
+  if (privileged) return ["--privileged"];
+  return [
+    "--cap-add ALL",
+    "--cap-drop SYS_RESOURCE",
+    "--security-opt seccomp=unconfined",
+    "--security-opt apparmor=unconfined",
+    "--device-cgroup-rule 'a *:* rwm'",
+    "-v /sys/fs/cgroup:/sys/fs/cgroup:rw",
+  ];
+}
+
+function labelFlags(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `--label ${shellQuote(`${k}=${v}`)}`)
+    .join(" ");
+}
+
+/** Shell text that creates a node (volume + container) and prints the container ID. Idempotent. */
+export function nodeCreateScript(cluster: string, hosts: DockerLabHosts, plan: LabPlan, n: LabNodePlan): string {
+  const labels = labLabels(cluster, { "swarmlab.node": n.node.name, "swarmlab.role": n.node.role });
+  const run = [
+    "docker run -d",
+    `--name ${n.container}`,
+    `--hostname ${n.node.name}`,
+    `--network ${plan.network} --ip ${n.ip}`,
+    labelFlags(labels),
+    "--restart unless-stopped",
+    ...securityFlags(hosts.privileged),
+    "--tmpfs /run --tmpfs /tmp",
+    `-v ${n.volume}:/var/lib/docker`,
+    n.sshPort ? `-p 127.0.0.1:${n.sshPort}:22` : "",
+    '-e SWARMLAB_AUTHORIZED_KEYS="$SWARMLAB_PUBLIC_KEY"',
+    hosts.image,
+  ].filter(Boolean);
+  return [
+    // A container of this name left by an interrupted run is ours only if it carries our labels.
+    `owner=$(docker inspect -f '{{index .Config.Labels "swarmlab.cluster"}}' ${n.container} 2>/dev/null || true)`,
+    `if [ -n "$owner" ] && [ "$owner" != ${shellQuote(cluster)} ]; then echo "container ${n.container} exists and belongs to cluster $owner" >&2; exit 1; fi`,
+    `if docker inspect ${n.container} >/dev/null 2>&1 && [ -z "$owner" ]; then echo "container ${n.container} exists and was not made by swarmlab: rename it or change swarmlab:name" >&2; exit 1; fi`,
+    `docker rm -f ${n.container} >/dev/null 2>&1 || true`,
+    `docker volume create ${labelFlags(labels)} ${n.volume} >/dev/null`,
+    `${run.join(" ")} >/dev/null`,
+    `docker inspect -f '{{.Id}}' ${n.container}`,
+  ].join("\n");
+}
+
+export function nodeDeleteScript(n: LabNodePlan): string {
+  return `docker rm -f ${n.container} >/dev/null 2>&1 || true\ndocker volume rm -f ${n.volume} >/dev/null 2>&1 || true`;
+}
+
+export function networkCreateScript(cluster: string, plan: LabPlan): string {
+  return [
+    `if docker network inspect ${plan.network} >/dev/null 2>&1; then exit 0; fi`,
+    `docker network create --driver bridge --subnet ${plan.subnet} ${labelFlags(labLabels(cluster))} ${plan.network} >/dev/null`,
+  ].join("\n");
+}
+
+export interface DockerLabArgs {
+  cluster: string;
+  hosts: DockerLabHosts;
+  nodes: NodeConfig[];
+}
+
+/**
+ * The embedded lab: a bridge network with a fixed subnet and, per node, a container running
+ * dockerd and sshd from the lab node image, all created through the docker CLI.
+ */
+export class DockerLab extends pulumi.ComponentResource {
+  readonly hosts: Host[];
+  readonly network: string;
+  readonly publicKey: pulumi.Output<string>;
+
+  constructor(name: string, args: DockerLabArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("swarmlab:hosts:DockerLab", name, {}, opts);
+    const published = usePublishedPorts(args.hosts, process.platform, process.env);
+    const plan = planLab(args.cluster, args.hosts, args.nodes, published);
+    const environment: Record<string, string> = args.hosts.dockerHost ? { DOCKER_HOST: args.hosts.dockerHost } : {};
+    this.network = plan.network;
+
+    const key = new SshKeyPair(`${name}-key`, { comment: `swarmlab-${args.cluster}` }, { parent: this });
+    this.publicKey = key.publicKey;
+
+    const network = new Command(
+      `${name}-network`,
+      {
+        label: `lab network ${plan.network}`,
+        create: networkCreateScript(args.cluster, plan),
+        delete: `docker network rm ${plan.network} >/dev/null 2>&1 || true`,
+        environment,
+        triggers: [plan.network, plan.subnet],
+      },
+      { parent: this },
+    );
+
+    this.hosts = plan.nodes.map((n) => {
+      const container = new Command(
+        `${name}-${n.node.name}`,
+        {
+          label: `lab node ${n.node.name}`,
+          create: nodeCreateScript(args.cluster, args.hosts, plan, n),
+          // Changing the role promotes/demotes in place: the container keeps the label it was made with.
+          update: "true",
+          delete: nodeDeleteScript(n),
+          environment: key.publicKey.apply((k) => ({ ...environment, SWARMLAB_PUBLIC_KEY: k })),
+          triggers: [args.hosts.image, args.hosts.privileged, n.ip, n.sshPort ?? null, plan.network],
+          timeoutSeconds: 300,
+        },
+        { parent: this, dependsOn: [network] },
+      );
+      const address = n.sshPort ? "127.0.0.1" : n.ip;
+      const host: Host = {
+        name: n.node.name,
+        role: n.node.role,
+        labels: n.node.labels,
+        availability: n.node.availability,
+        address,
+        advertiseAddress: n.ip,
+        ssh: pulumi.secret(
+          pulumi.all([key.privateKey]).apply(([privateKey]) => ({ host: address, port: n.sshPort ?? 22, user: "root", privateKey })),
+        ),
+        instance: container.stdout.apply((s) => s.trim()),
+        dependsOn: [container],
+      };
+      return host;
+    });
+
+    this.registerOutputs({ network: this.network, publicKey: this.publicKey });
+  }
+}

@@ -1,0 +1,33 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { SshTarget } from "../command/ssh";
+import type { Availability, Role } from "../config/cluster";
+
+/**
+ * The one contract between host provisioning and everything after it. Nothing in swarm/,
+ * services/ or stacks/ knows whether a host is a container, a Vagrant VM or a cloud VM.
+ */
+export interface Host {
+  /** Node name: the swarm hostname, as in `docker node ls`. */
+  name: string;
+  role: Role;
+  labels: Record<string, string>;
+  availability: Availability;
+  /** Address the machine running Pulumi uses to reach the host (SSH, published ports). */
+  address: pulumi.Input<string>;
+  /** Address other nodes use: `docker swarm init/join --advertise-addr`. */
+  advertiseAddress: pulumi.Input<string>;
+  /** How to run commands on it; the private key is a secret. */
+  ssh: pulumi.Input<SshTarget>;
+  /**
+   * Changes whenever the machine itself is replaced (a new container, a new VM): the swarm layer
+   * re-joins a host whose instance changed.
+   */
+  instance: pulumi.Input<string>;
+  /** Resources that must exist before anything runs on the host. */
+  dependsOn: pulumi.Resource[];
+}
+
+/** `ssh://user@host:port`: usable as DOCKER_HOST or in `docker context create --docker host=...`. */
+export function dockerHostUrl(t: { user: string; host: string; port: number }): string {
+  return `ssh://${t.user}@${t.host}:${t.port}`;
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { ConfigError, type Problem, validate } from "../config/errors";
+import { type Stack, stackNameSchema, stackSchema, stackWarnings } from "../config/stack";
+
+/** A stack file, validated: its name, where it came from, its content and what will be ignored. */
+export interface LoadedStack {
+  name: string;
+  file: string;
+  stack: Stack;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Stack name; default: the file's top-level `name`, else the file name without extension. */
+  name?: string;
+}
+
+/**
+ * Parse YAML the way docker's compose loader does (YAML 1.1: `0440` is octal, `<<` merges work).
+ * Every syntax error becomes a problem at `file:line:col`.
+ */
+function parseYaml(text: string, source: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { version: "1.1", prettyErrors: false, lineCounter });
+  if (doc.errors.length === 0) return doc.toJS();
+  const problems: Problem[] = doc.errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    return { source: `${source}:${line}:${col}`, path: "", message: `invalid YAML: ${error.message}` };
+  });
+  throw new ConfigError(problems);
+}
+
+/** Validate stack file text; `source` names it in messages. Throws a ConfigError listing every problem. */
+export function parseStack(text: string, source: string, opts: LoadOptions = {}): LoadedStack {
+  const stack = validate(stackSchema, parseYaml(text, source), { source });
+  const fallback = path.basename(source).replace(/\.ya?ml$/i, "");
+  const name = opts.name ?? stack.name ?? fallback;
+  validate(stackNameSchema, name, { source, path: ["name"] });
+  return { name, file: source, stack, warnings: stackWarnings(stack, source) };
+}
+
+/** Read and validate a stack file. */
+export function loadStackFile(file: string, opts: LoadOptions = {}): LoadedStack {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError([{ source: file, path: "", message: `cannot read the stack file (${(err as Error).message})` }]);
+  }
+  return parseStack(text, file, opts);
+}

@@ -1,0 +1,46 @@
+import type { NodeConfig } from "../config/cluster";
+
+/** How many managers can fail while the Raft majority still stands: (N-1)/2. */
+export function faultTolerance(managers: number): number {
+  return Math.max(0, Math.floor((managers - 1) / 2));
+}
+
+export interface QuorumVerdict {
+  errors: string[];
+  warnings: string[];
+}
+
+/**
+ * Plan-time rules for the manager set. `previous` is the manager list of the last deployment
+ * (empty on the first one); `next` the configured nodes.
+ */
+export function checkQuorum(previous: readonly string[], next: readonly NodeConfig[]): QuorumVerdict {
+  const managers = next.filter((n) => n.role === "manager").map((n) => n.name);
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  if (managers.length === 0) {
+    errors.push("the configuration has no manager: a swarm needs at least one (set role: manager on a node)");
+  }
+  if (managers.length > 0 && managers.length % 2 === 0) {
+    warnings.push(
+      `${managers.length} managers tolerate the loss of ${faultTolerance(managers.length)}, no more than ${managers.length - 1} would: ` +
+        "an even count adds Raft traffic without adding fault tolerance; prefer 1, 3, 5 or 7",
+    );
+  }
+  const kept = previous.filter((m) => managers.includes(m));
+  const majority = Math.floor(previous.length / 2) + 1;
+  if (previous.length > 0 && kept.length === 0 && managers.length > 0) {
+    errors.push(
+      `this change removes or demotes every current manager (${previous.join(", ")}): the swarm's state would be lost; ` +
+        "keep at least one of them as a manager, and move managers in steps",
+    );
+  } else if (previous.length > 1 && kept.length < majority) {
+    const gone = previous.filter((m) => !managers.includes(m));
+    errors.push(
+      `this change removes or demotes ${gone.length} of ${previous.length} managers at once (${gone.join(", ")}): ` +
+        `${previous.length} managers tolerate ${faultTolerance(previous.length)} failure(s), so the swarm would lose quorum; ` +
+        `remove at most ${previous.length - majority} per pulumi up`,
+    );
+  }
+  return { errors, warnings };
+}

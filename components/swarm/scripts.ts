@@ -1,0 +1,154 @@
+/**
+ * The shell text swarmlab runs on hosts. Pure functions: each one is unit-tested for what it does
+ * in every swarm state (LocalNodeState: inactive | pending | active | error | locked).
+ */
+import { shellQuote as q } from "../command/ssh";
+import type { Availability, Role } from "../config/cluster";
+
+/** Waits for dockerd and prints its version: the per-host readiness gate (SSH dial retries are the caller's). */
+export function readyScript(timeoutSeconds: number): string {
+  return [
+    `for i in $(seq 1 ${timeoutSeconds}); do docker info >/dev/null 2>&1 && break; sleep 1; done`,
+    `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname) after ${timeoutSeconds} s" >&2; exit 1; }`,
+    "docker version --format '{{.Server.Version}}'",
+  ].join("\n");
+}
+
+export interface InitOptions {
+  advertiseAddress: string;
+  defaultAddrPool?: string;
+  dataPathPort?: number;
+}
+
+const stateCheck = [
+  "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
+  'case "$state" in inactive|active) ;; locked) echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1;;',
+  '  *) echo "swarm state on $(hostname) is $state; expected inactive or active (see README, Troubleshooting)" >&2; exit 1;; esac',
+];
+
+/** `docker swarm init` on the first manager unless it is already in a swarm; prints the join tokens. */
+export function initScript(o: InitOptions): string {
+  const flags = [`--advertise-addr ${q(o.advertiseAddress)}`];
+  if (o.defaultAddrPool) flags.push(`--default-addr-pool ${q(o.defaultAddrPool)}`);
+  if (o.dataPathPort) flags.push(`--data-path-port ${o.dataPathPort}`);
+  return [
+    ...stateCheck,
+    `if [ "$state" = inactive ]; then docker swarm init ${flags.join(" ")} >/dev/null; fi`,
+    'if [ "$(docker info --format \'{{.Swarm.ControlAvailable}}\')" != true ]; then echo "$(hostname) is in a swarm but is not a manager: it cannot be the first manager" >&2; exit 1; fi',
+    'echo "worker=$(docker swarm join-token -q worker)"',
+    'echo "manager=$(docker swarm join-token -q manager)"',
+    "echo \"node=$(docker info --format '{{.Swarm.NodeID}}')\"",
+  ].join("\n");
+}
+
+/** Parses `key=value` lines printed by the init script. */
+export function parseKeyValues(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * Joins the swarm unless already a member (never re-joins a live node); a node stuck in
+ * pending/error from an interrupted join leaves first. The token comes in $SWARMLAB_JOIN_TOKEN.
+ */
+export function joinScript(advertiseAddress: string, managerAddress: string): string {
+  return [
+    "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
+    'if [ "$state" = pending ] || [ "$state" = error ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi',
+    'if [ "$state" = locked ]; then echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1; fi',
+    `if [ "$state" = inactive ]; then docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} >/dev/null; fi`,
+    "docker info --format '{{.Swarm.NodeID}}'",
+  ].join("\n");
+}
+
+/** Run on the node itself when it leaves the cluster. */
+export function leaveScript(): string {
+  return "docker swarm leave --force >/dev/null 2>&1 || true";
+}
+
+export interface NodeSettings {
+  nodeId: string;
+  name: string;
+  role: Role;
+  availability: Availability;
+  labels: Record<string, string>;
+  readyTimeoutSeconds: number;
+}
+
+/**
+ * Run on a manager: waits until the node is listed Ready (join can return before it is), removes
+ * stale Down entries of the same hostname (a node recreated behind swarmlab's back), then applies
+ * role, availability and exactly the configured labels.
+ */
+export function settingsScript(s: NodeSettings): string {
+  const id = q(s.nodeId);
+  const wanted = Object.keys(s.labels).sort();
+  const add = wanted.map((k) => `--label-add ${q(`${k}=${s.labels[k]}`)}`).join(" ");
+  return [
+    `id=${id}; st=""`,
+    `for i in $(seq 1 ${s.readyTimeoutSeconds}); do st=$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null || true); [ "$st" = ready ] && break; sleep 1; done`,
+    `[ "$st" = ready ] || { echo "node ${s.name} ($id) is not Ready after ${s.readyTimeoutSeconds} s (state: \${st:-unknown})" >&2; exit 1; }`,
+    `for old in $(docker node ls -q); do [ "$old" = "$id" ] && continue`,
+    `  if [ "$(docker node inspect -f '{{.Description.Hostname}} {{.Status.State}}' "$old")" = ${q(`${s.name} down`)} ]; then`,
+    `    docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null; fi; done`,
+    `role=$(docker node inspect -f '{{.Spec.Role}}' "$id")`,
+    s.role === "manager"
+      ? `if [ "$role" != manager ]; then docker node promote "$id" >/dev/null; fi`
+      : `if [ "$role" != worker ]; then docker node demote "$id" >/dev/null; fi`,
+    `rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
+    `  case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
+    `docker node update --availability ${s.availability} $rm_args ${add} "$id" >/dev/null`,
+    ...(s.role === "manager"
+      ? [
+          `for i in $(seq 1 ${s.readyTimeoutSeconds}); do [ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ] && break; sleep 1; done`,
+        ]
+      : []),
+    `docker node inspect -f '{{.Spec.Role}} {{.Spec.Availability}}' "$id"`,
+  ].join("\n");
+}
+
+/** Run on a manager before the node leaves: drain it (its tasks move), and demote it if it is a manager. */
+export function retireScript(nodeId: string): string {
+  const id = q(nodeId);
+  return [
+    `docker node inspect ${id} >/dev/null 2>&1 || exit 0`,
+    `docker node update --availability drain ${id} >/dev/null 2>&1 || true`,
+    `if [ "$(docker node inspect -f '{{.Spec.Role}}' ${id})" = manager ] && [ "$(docker info --format '{{.Swarm.NodeID}}')" != ${id} ]; then docker node demote ${id} >/dev/null 2>&1 || true; fi`,
+  ].join("\n");
+}
+
+/** Run on a manager after the node has left: wait until it is Down, then remove it from the node list. */
+export function removeNodeScript(name: string): string {
+  return [
+    `for id in $(docker node ls -q 2>/dev/null); do`,
+    `  [ "$(docker node inspect -f '{{.Description.Hostname}}' "$id")" = ${q(name)} ] || continue`,
+    `  [ "$(docker info --format '{{.Swarm.NodeID}}')" = "$id" ] && continue`,
+    `  for i in $(seq 1 20); do [ "$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null)" = down ] && break; sleep 1; done`,
+    `  docker node rm --force "$id" >/dev/null 2>&1 || true`,
+    `done`,
+  ].join("\n");
+}
+
+/** Prints the node list as JSON lines: the swarm as it really is. */
+export function nodeListScript(): string {
+  return "docker node ls --format '{{json .}}'";
+}
+
+export interface NodeRow {
+  name: string;
+  status: string;
+  availability: string;
+  managerStatus: string;
+}
+
+export function parseNodeList(stdout: string): NodeRow[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim().startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, string>)
+    .map((r) => ({ name: r.Hostname, status: r.Status, availability: r.Availability, managerStatus: r.ManagerStatus ?? "" }));
+}

@@ -1,0 +1,3 @@
+module swarmlab.local/whoami
+
+go 1.22
