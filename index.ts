@@ -34,5 +34,7 @@ export = async () => {
     leaderAddress: swarm.leaderAddress,
     dockerHost: swarm.dockerHost,
     joinCommands: swarm.joinCommands,
+    // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
+    sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),
   };
 };

@@ -1,12 +1,19 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-// Unit tests are fast and offline; end-to-end tests share one real lab and run one file at a time.
+/** End-to-end files share one lab and build on each other: run them in name order (10-, 20-, ..., 90-destroy). */
+class ByName extends BaseSequencer {
+  async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
+  }
+}
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    hookTimeout: 900_000,
     fileParallelism: false,
-    reporters: ["default"],
+    sequence: { sequencer: ByName },
   },
 });

@@ -55,7 +55,7 @@ VERSION="$(pulumi_version)"
 
 # --- Go -----------------------------------------------------------------------
 command -v go >/dev/null 2>&1 ||
-    die "Go is not installed (or not on PATH): install Go >= 1.25 (https://go.dev/dl/ or your package manager), then run this again"
+    die "Go is not installed (or not on PATH): install Go >= 1.25 from https://go.dev/dl/ (Debian bookworm's golang package is too old) and put it on PATH, then run this again"
 GOVERSION="$(go env GOVERSION)"
 if [[ "$GOVERSION" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 25 )); then
     die "$GOVERSION is too old: install Go >= 1.25"
@@ -67,7 +67,10 @@ check_pin() { # <go.mod> <module path>
     local pinned
     pinned="$(awk -v m="$2" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1")"
     [[ "$pinned" == "v$VERSION" ]] || die "$1 pins $2 at '${pinned:-nothing}' but the npm launcher is $VERSION.
-  Update the pin: (cd $(dirname "$1") && go get $2@v$VERSION && go mod tidy)"
+  Move both modules to the launcher's version:
+    (cd $SRC/cli && go get github.com/pulumi/pulumi/pkg/v3@v$VERSION github.com/pulumi/pulumi/sdk/v3@v$VERSION && go mod tidy)
+    (cd $SRC/langhost && go get github.com/pulumi/pulumi/sdk/v3@v$VERSION && go mod tidy)
+  (and copy any new 'replace' line of upstream pkg/go.mod into cli/go.mod)"
 }
 check_pin "$SRC/cli/go.mod" github.com/pulumi/pulumi/pkg/v3
 check_pin "$SRC/cli/go.mod" github.com/pulumi/pulumi/sdk/v3

@@ -54,6 +54,15 @@ const typeNames: Record<string, string> = {
   record: "a mapping",
 };
 
+/** zod string formats as a user would name them (the fallback is "a <format>"). */
+const formatNames: Record<string, string> = {
+  email: "an email address",
+  url: "a URL",
+  uuid: "a UUID",
+  ipv4: "an IPv4 address",
+  ipv6: "an IPv6 address",
+};
+
 function describeExpected(expected: string): string {
   return typeNames[expected] ?? expected;
 }
@@ -82,7 +91,10 @@ export function issueMessage(issue: z.core.$ZodIssue): string {
       return `expected a number ${op} ${issue.maximum}, got ${describeValue(input)}`;
     }
     case "invalid_format":
-      return `expected ${issue.message && !issue.message.startsWith("Invalid") ? issue.message : `a ${issue.format}`}, got ${describeValue(input)}`;
+      return `expected ${issue.message && !issue.message.startsWith("Invalid") ? issue.message : (formatNames[issue.format] ?? `a ${issue.format}`)}, got ${describeValue(input)}`;
+    case "invalid_key":
+      // a record key that fails its schema: say what the key should look like, as for any value
+      return issue.issues[0] ? issueMessage(issue.issues[0]) : `${issue.message}, got ${describeValue(input)}`;
     case "invalid_union": {
       const u = issue as { discriminator?: string; options?: unknown[] };
       if (u.discriminator && u.options) {

@@ -11,9 +11,9 @@ export const dockerLabSchema = z
     image: z.string().default("swarmlab/node:latest").describe("lab node image (built from images/node when missing)"),
     subnet: cidr.default("172.28.0.0/24").describe("subnet of the lab network; nodes get static addresses from .10 up"),
     privileged: z
-      .boolean()
-      .default(true)
-      .describe("run nodes with --privileged; false uses an explicit capability set for engines that refuse it"),
+      .union([z.boolean(), z.literal("auto")])
+      .default("auto")
+      .describe("run nodes with --privileged; false: an explicit capability set for engines that refuse it; auto: probe the engine"),
     reachability: z
       .enum(["auto", "direct", "published"])
       .default("auto")

@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
 import { shellQuote } from "../command/ssh";
@@ -82,6 +83,15 @@ export function usePublishedPorts(hosts: DockerLabHosts, platform: string, env: 
   return platform !== "linux" || !!remoteEngine;
 }
 
+/**
+ * `privileged: auto`: users' engines accept --privileged, some hardened or nested ones refuse it
+ * ("unable to apply caps"). One throw-away container tells which; the answer is stable per engine.
+ */
+export function engineAcceptsPrivileged(image: string, env: NodeJS.ProcessEnv): boolean {
+  const probe = spawnSync("docker", ["run", "--rm", "--privileged", "--network", "none", "--entrypoint", "true", image], { env, stdio: "ignore", timeout: 60_000 });
+  return probe.status === 0;
+}
+
 /** What a node needs to run dockerd inside a container: --privileged, or the explicit set for engines that refuse it. */
 export function securityFlags(privileged: boolean): string[] {
   if (privileged) return ["--privileged"];
@@ -102,7 +112,7 @@ function labelFlags(labels: Record<string, string>): string {
 }
 
 /** Shell text that creates a node (volume + container) and prints the container ID. Idempotent. */
-export function nodeCreateScript(cluster: string, hosts: DockerLabHosts, plan: LabPlan, n: LabNodePlan): string {
+export function nodeCreateScript(cluster: string, hosts: DockerLabHosts & { privileged: boolean }, plan: LabPlan, n: LabNodePlan): string {
   const labels = labLabels(cluster, { "swarmlab.node": n.node.name, "swarmlab.role": n.node.role });
   const run = [
     "docker run -d",
@@ -159,8 +169,10 @@ export class DockerLab extends pulumi.ComponentResource {
   constructor(name: string, args: DockerLabArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:hosts:DockerLab", name, {}, opts);
     const published = usePublishedPorts(args.hosts, process.platform, process.env);
-    const plan = planLab(args.cluster, args.hosts, args.nodes, published);
     const environment: Record<string, string> = args.hosts.dockerHost ? { DOCKER_HOST: args.hosts.dockerHost } : {};
+    const privileged = args.hosts.privileged === "auto" ? engineAcceptsPrivileged(args.hosts.image, { ...process.env, ...environment }) : args.hosts.privileged;
+    const hosts = { ...args.hosts, privileged };
+    const plan = planLab(args.cluster, hosts, args.nodes, published);
     this.network = plan.network;
 
     const key = new SshKeyPair(`${name}-key`, { comment: `swarmlab-${args.cluster}` }, { parent: this });
@@ -183,12 +195,12 @@ export class DockerLab extends pulumi.ComponentResource {
         `${name}-${n.node.name}`,
         {
           label: `lab node ${n.node.name}`,
-          create: nodeCreateScript(args.cluster, args.hosts, plan, n),
+          create: nodeCreateScript(args.cluster, hosts, plan, n),
           // Changing the role promotes/demotes in place: the container keeps the label it was made with.
           update: "true",
           delete: nodeDeleteScript(n),
           environment: key.publicKey.apply((k) => ({ ...environment, SWARMLAB_PUBLIC_KEY: k })),
-          triggers: [args.hosts.image, args.hosts.privileged, n.ip, n.sshPort ?? null, plan.network],
+          triggers: [hosts.image, hosts.privileged, n.ip, n.sshPort ?? null, plan.network],
           timeoutSeconds: 300,
         },
         { parent: this, dependsOn: [network] },

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseDocument, type ScalarTag } from "yaml";
 import { ConfigError, type Problem, validate } from "../config/errors";
 import { type Stack, stackNameSchema, stackSchema, stackWarnings } from "../config/stack";
 
@@ -17,13 +17,21 @@ export interface LoadOptions {
   name?: string;
 }
 
+/** `mode: 0440` is octal, as docker's YAML reader (and every compose file) means it. */
+const legacyOctal: ScalarTag = {
+  tag: "tag:yaml.org,2002:int",
+  default: true,
+  test: /^0[0-7]+$/,
+  resolve: (text: string) => parseInt(text, 8),
+};
+
 /**
- * Parse YAML the way docker's compose loader does (YAML 1.1: `0440` is octal, `<<` merges work).
- * Every syntax error becomes a problem at `file:line:col`.
+ * Parse YAML the way docker's compose loader does: YAML 1.2 core (`yes`, `y` and `on` stay text),
+ * `<<` merge keys, and `0440` as octal. Every syntax error becomes a problem at `file:line:col`.
  */
 function parseYaml(text: string, source: string): unknown {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", prettyErrors: false, lineCounter });
+  const doc = parseDocument(text, { merge: true, customTags: (tags) => [legacyOctal, ...tags], prettyErrors: false, lineCounter });
   if (doc.errors.length === 0) return doc.toJS();
   const problems: Problem[] = doc.errors.map((error) => {
     const { line, col } = lineCounter.linePos(error.pos[0]);

@@ -14,6 +14,7 @@ export interface NodeTableRow {
   name: string;
   role: string;
   address: string;
+  sshPort: number;
   labels: Record<string, string>;
   availability: string;
 }
@@ -126,8 +127,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
     }, { dependsOn: settings });
 
     const addresses = pulumi.all(args.hosts.map((h) => pulumi.output(h.address)));
-    this.nodes = addresses.apply((addrs) =>
-      args.hosts.map((h, i) => ({ name: h.name, role: h.role, address: addrs[i], labels: h.labels, availability: h.availability })),
+    const ports = pulumi.unsecret(pulumi.all(args.hosts.map((h) => pulumi.output(h.ssh).apply((t: SshTarget) => t.port))));
+    this.nodes = pulumi.all([addresses, ports]).apply(([addrs, sshPorts]) =>
+      args.hosts.map((h, i) => ({ name: h.name, role: h.role, address: addrs[i], sshPort: sshPorts[i], labels: h.labels, availability: h.availability })),
     );
     this.leaderAddress = pulumi.all([list.stdout, addresses]).apply(([out, addrs]) => {
       const row = scripts.parseNodeList(out).find((r) => r.managerStatus === "Leader");

@@ -27,19 +27,20 @@ export function checkQuorum(previous: readonly string[], next: readonly NodeConf
         "an even count adds Raft traffic without adding fault tolerance; prefer 1, 3, 5 or 7",
     );
   }
-  const kept = previous.filter((m) => managers.includes(m));
-  const majority = Math.floor(previous.length / 2) + 1;
-  if (previous.length > 0 && kept.length === 0 && managers.length > 0) {
+  const gone = previous.filter((m) => !managers.includes(m));
+  // A graceful demotion shrinks the Raft group safely one at a time; several at once are as risky
+  // as that many failures, so no more than the fault tolerance (at least one) may go per run.
+  const allowed = Math.max(1, faultTolerance(previous.length));
+  if (previous.length > 0 && managers.length > 0 && gone.length === previous.length) {
     errors.push(
       `this change removes or demotes every current manager (${previous.join(", ")}): the swarm's state would be lost; ` +
-        "keep at least one of them as a manager, and move managers in steps",
+        "keep at least one of them as a manager and move managers in steps",
     );
-  } else if (previous.length > 1 && kept.length < majority) {
-    const gone = previous.filter((m) => !managers.includes(m));
+  } else if (gone.length > allowed) {
     errors.push(
       `this change removes or demotes ${gone.length} of ${previous.length} managers at once (${gone.join(", ")}): ` +
-        `${previous.length} managers tolerate ${faultTolerance(previous.length)} failure(s), so the swarm would lose quorum; ` +
-        `remove at most ${previous.length - majority} per pulumi up`,
+        `${previous.length} managers tolerate ${faultTolerance(previous.length)} failure(s), so the swarm could lose quorum; ` +
+        `remove at most ${allowed} per pulumi up`,
     );
   }
   return { errors, warnings };

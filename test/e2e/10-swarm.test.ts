@@ -1,0 +1,125 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, stateText, up } from "./lab";
+
+type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };
+
+function withNodes(nodes: Node[]): Record<string, unknown> {
+  return { ...baseConfig(), nodes };
+}
+
+const base = baseConfig().nodes as Node[];
+const containerId = (node: string) => docker(["inspect", "-f", "{{.Id}}", `${CLUSTER}-${node}`]).trim();
+
+/** Side-loads an image from this machine into a node (what the image-delivery service automates). */
+function sideLoad(image: string, node: string): void {
+  execFileSync("bash", ["-c", `docker save ${image} | docker exec -i ${CLUSTER}-${node} docker load -q`], { stdio: "ignore" });
+}
+
+describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
+  const upText: string[] = [];
+  let outputs: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    const res = await up(baseConfig());
+    upText.push(res.stdout);
+    outputs = res.outputs;
+  }, 900_000);
+
+  it("forms a three-node swarm: all Ready, one Leader, the configured labels", () => {
+    const nodes = nodeList();
+    expect(nodes.map((n) => n.Hostname).sort()).toEqual(["manager1", "worker1", "worker2"]);
+    expect(nodes.every((n) => n.Status === "Ready")).toBe(true);
+    expect(nodes.filter((n) => n.ManagerStatus === "Leader").map((n) => n.Hostname)).toEqual(["manager1"]);
+    expect(nodeLabels("worker1")).toEqual({ zone: "a" });
+    expect(nodeLabels("worker2")).toEqual({ zone: "b" });
+    expect(nodeLabels("manager1")).toEqual({});
+  });
+
+  it("reports the node table, the leader and a DOCKER_HOST that works over SSH", () => {
+    const rows = outputs.nodes as { name: string; role: string; address: string }[];
+    expect(rows.map((r) => `${r.name}:${r.role}`)).toEqual(["manager1:manager", "worker1:worker", "worker2:worker"]);
+    const manager = rows[0];
+    expect(outputs.leaderAddress).toBe(manager.address);
+    expect(outputs.dockerHost).toBe(`ssh://root@${manager.address}:22`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));
+    const key = path.join(dir, "id");
+    fs.writeFileSync(key, outputs.sshPrivateKey as string, { mode: 0o600 });
+    const out = execFileSync("ssh", ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${manager.address}`, "docker node ls --format '{{.Hostname}} {{.Status}}'"], { encoding: "utf8" });
+    fs.rmSync(dir, { recursive: true });
+    expect(out.trim().split("\n").sort()).toEqual(["manager1 Ready", "worker1 Ready", "worker2 Ready"]);
+  });
+
+  it("a second pulumi up changes nothing, and preview --expect-no-changes passes", async () => {
+    const res = await up(baseConfig());
+    upText.push(res.stdout);
+    expect(Object.keys(res.changes).filter((k) => k !== "same")).toEqual([]);
+    const stack = await labStack();
+    await expect(stack.preview({ expectNoChanges: true })).resolves.toBeDefined();
+  }, 300_000);
+
+  it("scales workers 2 -> 4 creating only the new nodes, then 4 -> 2 removing them completely", async () => {
+    const before = { manager1: containerId("manager1"), worker1: containerId("worker1"), worker2: containerId("worker2") };
+    const four = [...base, { name: "worker3", role: "worker" }, { name: "worker4", role: "worker" }];
+    await up(withNodes(four));
+    expect(nodeList().map((n) => `${n.Hostname} ${n.Status}`).sort()).toEqual(["manager1 Ready", "worker1 Ready", "worker2 Ready", "worker3 Ready", "worker4 Ready"]);
+    expect({ manager1: containerId("manager1"), worker1: containerId("worker1"), worker2: containerId("worker2") }).toEqual(before);
+
+    await up(baseConfig());
+    expect(nodeList().map((n) => n.Hostname).sort()).toEqual(["manager1", "worker1", "worker2"]);
+    const left = labelledObjects().filter((o) => /worker[34]/.test(o));
+    expect(left).toEqual([]);
+  }, 900_000);
+
+  it("drains a worker through configuration: its tasks move off it; then makes it active again", async () => {
+    const image = labImages().SWARMLAB_WHOAMI_IMAGE ?? "swarmlab/whoami:latest";
+    for (const n of ["manager1", "worker1", "worker2"]) sideLoad(image, n);
+    nodeDocker("manager1", ["service", "create", "-d", "--name", "e2e-drain", "--replicas", "6", "--endpoint-mode", "dnsrr", image]);
+    const runningOn = () => nodeDocker("manager1", ["service", "ps", "e2e-drain", "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"]);
+    await eventually("6 tasks running", () => runningOn().split("\n").filter((l) => l.includes("Running")).length === 6);
+    expect(runningOn()).toContain("worker1");
+
+    await up(withNodes(base.map((n) => (n.name === "worker1" ? { ...n, availability: "drain" } : n))));
+    expect(nodeList().find((n) => n.Hostname === "worker1")?.Availability).toBe("Drain");
+    await eventually("no task left on worker1", () => !runningOn().includes("worker1") && runningOn().split("\n").filter((l) => l.includes("Running")).length === 6);
+
+    await up(baseConfig());
+    expect(nodeList().find((n) => n.Hostname === "worker1")?.Availability).toBe("Active");
+    nodeDocker("manager1", ["service", "rm", "e2e-drain"]);
+  }, 600_000);
+
+  it("promotes workers to managers (3 managers) and demotes them back one per run; all at once is refused", async () => {
+    const managers = () => nodeList().filter((n) => n.ManagerStatus).map((n) => `${n.Hostname} ${n.ManagerStatus}`).sort();
+    const three = base.map((n) => ({ ...n, role: "manager" }));
+    await up(withNodes(three));
+    expect(managers()).toEqual(["manager1 Leader", "worker1 Reachable", "worker2 Reachable"]);
+
+    const allBack = base;
+    await expect(up(withNodes(allBack))).rejects.toThrow(
+      "Pulumi.e2e.yaml: swarmlab:nodes: this change removes or demotes 2 of 3 managers at once (worker1, worker2): 3 managers tolerate 1 failure(s), so the swarm could lose quorum; remove at most 1 per pulumi up",
+    );
+    expect(managers()).toHaveLength(3);
+
+    const two = withNodes(base.map((n) => (n.name === "worker1" ? { ...n, role: "manager" } : n)));
+    const res = await up(two);
+    expect(res.stdout).toContain("2 managers tolerate the loss of 0");
+    expect(managers()).toEqual(["manager1 Leader", "worker1 Reachable"]);
+    await up(baseConfig());
+    expect(managers()).toEqual(["manager1 Leader"]);
+  }, 900_000);
+
+  it("never writes join tokens or the private key in clear text to the state or the output", async () => {
+    const tokens = ["worker", "manager"].map((r) => nodeDocker("manager1", ["swarm", "join-token", "-q", r]).trim());
+    const key = (outputs.sshPrivateKey as string).split("\n").filter((l) => l && !l.startsWith("-----"))[1];
+    const state = stateText();
+    expect(state.length).toBeGreaterThan(1000);
+    for (const secret of [...tokens, key]) {
+      expect(secret.length).toBeGreaterThan(20);
+      expect(state.includes(secret)).toBe(false);
+      for (const t of upText) expect(t.includes(secret)).toBe(false);
+    }
+  });
+});

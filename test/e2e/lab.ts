@@ -1,0 +1,201 @@
+/**
+ * The shared end-to-end lab: one Pulumi stack ("e2e") of this very project, driven through the
+ * Automation API against a file backend under test/e2e/.work, checked with the docker CLI.
+ * Every e2e file reuses the same lab; `pulumi up` is idempotent, so each file first applies the
+ * configuration it needs and pays only for what changes.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const WORK = path.join(ROOT, "test/e2e/.work");
+export const STACK = "e2e";
+export const CLUSTER = "e2e";
+export const PASSPHRASE = "swarmlab-e2e";
+
+/** The images the offline image script builds (scripts/images.sh writes them to images.env). */
+export function labImages(): Record<string, string> {
+  const file = path.join(process.env.SWARMLAB_CACHE ?? path.join(os.homedir(), ".cache/swarmlab"), "images.env");
+  const out: Record<string, string> = {
+    SWARMLAB_NODE_IMAGE: "swarmlab/node:latest",
+  };
+  if (fs.existsSync(file)) {
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+      const m = line.match(/^([A-Z_]+)=(.*)$/);
+      if (m) out[m[1]] = m[2].trim();
+    }
+  }
+  return out;
+}
+
+function pulumiVersion(): string {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
+}
+
+function pulumiRoot(): string {
+  return path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "versions", pulumiVersion());
+}
+
+/** What the e2e tests need; each missing item is named so the reader knows what to install. */
+export function missingPrerequisites(): string[] {
+  const missing: string[] = [];
+  if (spawnSync("docker", ["info"], { stdio: "ignore" }).status !== 0) missing.push("a running Docker engine (bash scripts/dockerd.sh)");
+  if (!fs.existsSync(path.join(pulumiRoot(), "bin/pulumi"))) missing.push(`the Pulumi CLI under ${pulumiRoot()} (bash scripts/toolchain.sh)`);
+  if (spawnSync("docker", ["image", "inspect", labImages().SWARMLAB_NODE_IMAGE], { stdio: "ignore" }).status !== 0) {
+    missing.push(`the lab node image ${labImages().SWARMLAB_NODE_IMAGE} (bash scripts/images.sh)`);
+  }
+  return missing;
+}
+
+/**
+ * True when the e2e tests can run. Where a prerequisite is absent they are skipped, except in CI
+ * (CI=true), where a skipped end-to-end test would hide a broken pipeline: there it is an error.
+ */
+export function e2eEnabled(): boolean {
+  const missing = missingPrerequisites();
+  if (missing.length === 0) return true;
+  const why = `end-to-end prerequisites missing: ${missing.join("; ")}`;
+  if (process.env.CI === "true") throw new Error(`${why} (CI=true: failing instead of skipping)`);
+  console.warn(`skipping e2e tests: ${why}`);
+  return false;
+}
+
+/** The lab the tests start from: the classic three nodes, on a subnet of its own. */
+export function baseConfig(): Record<string, unknown> {
+  return {
+    name: CLUSTER,
+    hosts: {
+      kind: "docker-lab",
+      image: labImages().SWARMLAB_NODE_IMAGE,
+      subnet: "172.29.0.0/24",
+    },
+    nodes: [
+      { name: "manager1", role: "manager" },
+      { name: "worker1", role: "worker", labels: { zone: "a" } },
+      { name: "worker2", role: "worker", labels: { zone: "b" } },
+    ],
+  };
+}
+
+export function toConfigMap(cfg: Record<string, unknown>): ConfigMap {
+  const map: ConfigMap = {};
+  for (const [k, v] of Object.entries(cfg)) map[`swarmlab:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v) };
+  return map;
+}
+
+let stackPromise: Promise<Stack> | undefined;
+
+/** The e2e stack, created once per test process. */
+export function labStack(): Promise<Stack> {
+  stackPromise ??= (async () => {
+    fs.mkdirSync(path.join(WORK, "state"), { recursive: true });
+    const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
+    const ws = await LocalWorkspace.create({
+      workDir: ROOT,
+      pulumiCommand,
+      envVars: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(WORK, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    });
+    return LocalWorkspace.createOrSelectStack({ stackName: STACK, workDir: ROOT }, { pulumiCommand, envVars: ws.envVars });
+  })();
+  return stackPromise;
+}
+
+/** Replaces the whole `swarmlab:` config of the e2e stack. */
+export async function setConfig(cfg: Record<string, unknown>): Promise<Stack> {
+  const stack = await labStack();
+  const current = await stack.getAllConfig();
+  const stale = Object.keys(current).filter((k) => k.startsWith("swarmlab:") && !(k.slice("swarmlab:".length) in cfg));
+  if (stale.length) await stack.removeAllConfig(stale);
+  await stack.setAllConfig(toConfigMap(cfg));
+  return stack;
+}
+
+export interface UpResult {
+  stdout: string;
+  changes: Record<string, number>;
+  outputs: Record<string, unknown>;
+}
+
+/** `pulumi up` with the given config; the text it printed is kept for secret scans. */
+export async function up(cfg: Record<string, unknown>): Promise<UpResult> {
+  const stack = await setConfig(cfg);
+  let text = "";
+  const res = await stack.up({ onOutput: (o) => (text += o), color: "never" });
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
+  return { stdout: text, changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
+}
+
+/** Runs docker inside a node container (the node's own engine). */
+export function nodeDocker(node: string, args: string[]): string {
+  return execFileSync("docker", ["exec", `${CLUSTER}-${node}`, "docker", ...args], { encoding: "utf8" });
+}
+
+/** Runs the docker CLI of the machine itself. */
+export function docker(args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8" });
+}
+
+export interface SwarmNode {
+  Hostname: string;
+  Status: string;
+  Availability: string;
+  ManagerStatus: string;
+  ID: string;
+}
+
+export function nodeList(manager = "manager1"): SwarmNode[] {
+  return nodeDocker(manager, ["node", "ls", "--format", "{{json .}}"])
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SwarmNode);
+}
+
+export function nodeLabels(node: string, manager = "manager1"): Record<string, string> {
+  return JSON.parse(nodeDocker(manager, ["node", "inspect", "-f", "{{json .Spec.Labels}}", node])) as Record<string, string>;
+}
+
+/** Names of every container, volume and network carrying the cluster's label on this machine. */
+export function labelledObjects(cluster = CLUSTER): string[] {
+  const f = `label=swarmlab.cluster=${cluster}`;
+  return [
+    ...docker(["ps", "-a", "--filter", f, "--format", "container {{.Names}}"]).split("\n"),
+    ...docker(["volume", "ls", "--filter", f, "--format", "volume {{.Name}}"]).split("\n"),
+    ...docker(["network", "ls", "--filter", f, "--format", "network {{.Name}}"]).split("\n"),
+  ].filter(Boolean);
+}
+
+/** Polls until check() returns true (swarm convergence is asynchronous), or fails with the last state. */
+export async function eventually(what: string, check: () => boolean | string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: boolean | string = false;
+  while (Date.now() < deadline) {
+    try {
+      last = check();
+      if (last === true) return;
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`${what}: not reached after ${timeoutMs / 1000} s (last: ${String(last)})`);
+}
+
+/** The state file of the e2e stack, as text, for secret scans. */
+export function stateText(): string {
+  const dir = path.join(WORK, "state/.pulumi/stacks");
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".json")) files.push(p);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return files.map((f) => fs.readFileSync(f, "utf8")).join("\n");
+}
