@@ -46,6 +46,8 @@ export function assignAddresses(subnet: string, names: string[]): Map<string, st
   if (Number(bits) > 24) throw new Error(`docker-lab subnet ${subnet}: expected a /24 or larger network`);
   const prefix = base.split(".").slice(0, 3).join(".");
   const slots = 240; // .10 to .249: .1 is the gateway, the rest is left for the user
+  // checked first: with every slot taken, the probe loop below would never end
+  if (names.length > slots) throw new Error(`docker-lab: at most ${slots} nodes fit in ${subnet}`);
   const used = new Set<number>();
   const out = new Map<string, string>();
   for (const name of names) {
@@ -54,7 +56,6 @@ export function assignAddresses(subnet: string, names: string[]): Map<string, st
     used.add(slot);
     out.set(name, `${prefix}.${10 + slot}`);
   }
-  if (names.length > slots) throw new Error(`docker-lab: at most ${slots} nodes fit in ${subnet}`);
   return out;
 }
 
@@ -197,7 +198,7 @@ export class DockerLab extends pulumi.ComponentResource {
           label: `lab node ${n.node.name}`,
           create: nodeCreateScript(args.cluster, hosts, plan, n),
           // Changing the role promotes/demotes in place: the container keeps the label it was made with.
-          update: "true",
+          update: `docker inspect -f '{{.Id}}' ${n.container}`,
           delete: nodeDeleteScript(n),
           environment: key.publicKey.apply((k) => ({ ...environment, SWARMLAB_PUBLIC_KEY: k })),
           triggers: [hosts.image, hosts.privileged, n.ip, n.sshPort ?? null, plan.network],

@@ -38,6 +38,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   readonly dockerHost: pulumi.Output<string>;
   readonly joinCommands: pulumi.Output<{ worker: string; manager: string }>;
   readonly manager: Host;
+  /** Publish and endpoint modes resolved against the nodes' kernels (see resolveNetworkModes). */
+  readonly modes: pulumi.Output<scripts.NetworkModes>;
   /** Completes when every node has joined and has its settings. */
   readonly ready: pulumi.Resource[];
 
@@ -62,6 +64,15 @@ export class SwarmCluster extends pulumi.ComponentResource {
         }, { dependsOn: h.dependsOn }),
       );
     }
+
+    const noIpvs = pulumi.all([...ready.values()].map((r) => r.stdout)).apply((outs) =>
+      args.hosts.filter((_, i) => scripts.parseKeyValues(outs[i]).ipvs !== "yes").map((h) => h.name),
+    );
+    this.modes = noIpvs.apply((names) => {
+      const modes = scripts.resolveNetworkModes(args.swarm, names);
+      modes.warnings.forEach((w) => pulumi.log.warn(w, this));
+      return modes;
+    });
 
     const init = run(`${leader.name}-init`, leader, {
       label: `${leader.name}: swarm init`,
@@ -107,7 +118,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const join = run(`${h.name}-join`, h, {
         label: `${h.name}: swarm join`,
         create: pulumi.all([h.advertiseAddress, joinAddress]).apply(([addr, mgr]) => scripts.joinScript(addr, mgr)),
-        update: "true", // a rotated token or a new role never re-joins a live node
+        update: scripts.nodeIdScript(), // a rotated token or a new role never re-joins a live node
         delete: scripts.leaveScript(),
         ignoreUnreachableOnDelete: true,
         environment: tokens.apply((t) => ({ SWARMLAB_JOIN_TOKEN: h.role === "manager" ? t.manager : t.worker })),
@@ -144,6 +155,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
       })),
     );
     this.ready = [list];
-    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, dockerHost: this.dockerHost });
+    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, dockerHost: this.dockerHost, modes: this.modes });
   }
 }

@@ -5,13 +5,42 @@
 import { shellQuote as q } from "../command/ssh";
 import type { Availability, Role } from "../config/cluster";
 
-/** Waits for dockerd and prints its version: the per-host readiness gate (SSH dial retries are the caller's). */
+/**
+ * Waits for dockerd and reports `engine=<version>` and `ipvs=yes|no`: the per-host readiness gate
+ * (SSH dial retries are the caller's). Without IPVS in the kernel the routing mesh and virtual IPs
+ * silently do not work, so the cluster falls back to host publishing and DNS round robin.
+ */
 export function readyScript(timeoutSeconds: number): string {
   return [
     `for i in $(seq 1 ${timeoutSeconds}); do docker info >/dev/null 2>&1 && break; sleep 1; done`,
     `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname) after ${timeoutSeconds} s" >&2; exit 1; }`,
-    "docker version --format '{{.Server.Version}}'",
+    "echo \"engine=$(docker version --format '{{.Server.Version}}')\"",
+    "if [ -e /proc/net/ip_vs ] || { modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; }; then echo ipvs=yes; else echo ipvs=no; fi",
   ].join("\n");
+}
+
+export interface NetworkModes {
+  publishMode: "ingress" | "host";
+  endpointMode: "vip" | "dnsrr";
+  warnings: string[];
+}
+
+/** Turns `auto` into what the kernels can do: the normal swarm defaults wherever IPVS exists. */
+export function resolveNetworkModes(cfg: { publishMode: "auto" | "ingress" | "host"; endpointMode: "auto" | "vip" | "dnsrr" }, nodesWithoutIpvs: string[]): NetworkModes {
+  const ipvs = nodesWithoutIpvs.length === 0;
+  const publishMode = cfg.publishMode === "auto" ? (ipvs ? "ingress" : "host") : cfg.publishMode;
+  const endpointMode = cfg.endpointMode === "auto" ? (ipvs ? "vip" : "dnsrr") : cfg.endpointMode;
+  const warnings: string[] = [];
+  if (!ipvs) {
+    const who = nodesWithoutIpvs.join(", ");
+    if (cfg.publishMode === "auto" || cfg.endpointMode === "auto") {
+      warnings.push(`no IPVS in the kernel of ${who}: the routing mesh and virtual IPs would not work, so services publish ports in host mode and use DNS round robin (set swarmlab:swarm.publishMode / endpointMode to force)`);
+    }
+    if (publishMode === "ingress" || endpointMode === "vip") {
+      warnings.push(`no IPVS in the kernel of ${who}, but the configuration forces ${publishMode === "ingress" ? "ingress publishing" : "virtual IPs"}: published ports and service VIPs will not answer`);
+    }
+  }
+  return { publishMode, endpointMode, warnings };
 }
 
 export interface InitOptions {
@@ -63,6 +92,11 @@ export function joinScript(advertiseAddress: string, managerAddress: string): st
     `if [ "$state" = inactive ]; then docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} >/dev/null; fi`,
     "docker info --format '{{.Swarm.NodeID}}'",
   ].join("\n");
+}
+
+/** The node's own swarm ID (what an update of a join prints, like the join itself). */
+export function nodeIdScript(): string {
+  return "docker info --format '{{.Swarm.NodeID}}'";
 }
 
 /** Run on the node itself when it leaves the cluster. */

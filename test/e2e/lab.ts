@@ -11,9 +11,11 @@ import * as path from "path";
 import { LocalWorkspace, PulumiCommand, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
 
 export const ROOT = path.resolve(__dirname, "../..");
-export const WORK = path.join(ROOT, "test/e2e/.work");
-export const STACK = "e2e";
-export const CLUSTER = "e2e";
+/** One lab per name: parallel developers (or CI jobs) can each run theirs with SWARMLAB_E2E_NAME. */
+export const CLUSTER = process.env.SWARMLAB_E2E_NAME ?? "e2e";
+export const STACK = CLUSTER;
+export const WORK = path.join(ROOT, "test/e2e/.work", CLUSTER);
+const SUBNET = process.env.SWARMLAB_E2E_SUBNET ?? "172.29.0.0/24";
 export const PASSPHRASE = "swarmlab-e2e";
 
 /** The images the offline image script builds (scripts/images.sh writes them to images.env). */
@@ -70,7 +72,7 @@ export function baseConfig(): Record<string, unknown> {
     hosts: {
       kind: "docker-lab",
       image: labImages().SWARMLAB_NODE_IMAGE,
-      subnet: "172.29.0.0/24",
+      subnet: SUBNET,
     },
     nodes: [
       { name: "manager1", role: "manager" },

@@ -86,6 +86,7 @@ export function fakeStdout(label: string): string {
   if (what === "swarm init") return `worker=${FAKE_TOKENS.worker}\nmanager=${FAKE_TOKENS.manager}\nnode=${FAKE_TOKENS.leaderNodeId}\n`;
   if (what === "swarm join") return `${fakeNodeId(who)}\n`;
   if (label === "cluster SSH key") return `${FAKE_PRIVATE_KEY}\n-----SWARMLAB-PUBLIC-----\n${FAKE_PUBLIC_KEY}\n`;
+  if (what === "engine check") return "engine=28.0.0\nipvs=yes\n";
   if (what === "node settings") return "manager active\n";
   if (label === "node list") return `{"Hostname":"manager1","Status":"Ready","Availability":"Active","ManagerStatus":"Leader"}\n`;
   if (label.startsWith("lab node ")) return `container-${label.slice("lab node ".length)}\n`;
@@ -172,7 +173,11 @@ export async function setupMocks(): Promise<Mocked> {
       },
       call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
         mocked.calls.push(args.token);
-        throw new Error("unexpected invoke " + args.token);
+        // The SDK rethrows an invoke failure as `new Error(err.details)` (a gRPC error's field), so
+        // the message goes in `details` too, or the test would see an empty message.
+        const error = new Error("unexpected invoke " + args.token) as Error & { details: string };
+        error.details = error.message;
+        throw error;
       },
     },
     "swarmlab",
@@ -224,6 +229,16 @@ export function findResource(name: string, type?: string): RecordedResource {
 /** The recorded swarmlab Command of this name. */
 export function findCommand(name: string): RecordedResource {
   return findResource(name, COMMAND_TYPE);
+}
+
+/**
+ * The dependencies that come from `dependsOn` rather than from inputs: the request carries only
+ * the union, so this is every dependency that no input property accounts for (a resource both in
+ * `dependsOn` and behind an input shows up as implicit only).
+ */
+export function dependsOnOf(r: RecordedResource): string[] {
+  const implicit = new Set(Object.values(r.propertyDependencies).flat());
+  return r.dependencies.filter((urn) => !implicit.has(urn));
 }
 
 /** Names of the resources a URN list points at (for readable dependency assertions). */

@@ -1,0 +1,72 @@
+import { spawnSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { Command } from "../command/provider";
+import { shellQuote as q, sshArgs, type SshTarget } from "../command/ssh";
+import { ConfigError } from "../config/errors";
+import type { Host } from "../hosts/host";
+
+/** The ID of a local image, read at plan time so that a rebuilt image is loaded again. */
+export function localImageId(image: string): string | undefined {
+  const r = spawnSync("docker", ["image", "inspect", "-f", "{{.Id}}", image], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Every configured image must exist here before anything is created. */
+export function checkLocalImages(images: string[], source: string, inspect = localImageId): Record<string, string> {
+  const ids: Record<string, string> = {};
+  const problems = images.flatMap((image, i) => {
+    const id = inspect(image);
+    if (id) ids[image] = id;
+    return id ? [] : [{ source, path: `swarmlab:images.sideLoad[${i}]`, message: `image ${JSON.stringify(image)} is not on this machine: build or pull it first (docker image ls)` }];
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return ids;
+}
+
+/**
+ * Copies a local image into a node over SSH (`docker save | ssh docker load`, like
+ * `kind load docker-image`), skipped when the node already has the same image ID, and verified.
+ */
+export function sideLoadScript(image: string, node: string, target: SshTarget): string {
+  const ssh = sshArgs(target, { key: "__KEY__" }, "__CMD__").map(q).join(" ").replace("'__KEY__'", '"$key"');
+  const remote = (cmd: string) => `ssh ${ssh.replace("'__CMD__'", q(cmd))}`;
+  const inspect = `docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`;
+  return [
+    'key=$(mktemp); trap \'rm -f "$key"\' EXIT; printf \'%s\\n\' "$SWARMLAB_SSH_KEY" > "$key"',
+    `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
+    `have=$(${remote(inspect)})`,
+    `if [ "$have" != "$want" ]; then docker save ${q(image)} | ${remote("docker load -q")} >/dev/null; fi`,
+    `have=$(${remote(inspect)})`,
+    `[ "$have" = "$want" ] || { echo "${image} on ${node} has ID \${have:-none} after loading, expected $want" >&2; exit 1; }`,
+    'echo "$want"',
+  ].join("\n");
+}
+
+/** Side-loads the configured images into every node. */
+export class ImageDelivery extends pulumi.ComponentResource {
+  readonly loaded: Command[] = [];
+  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string }, opts: pulumi.ComponentResourceOptions = {}) {
+    super("swarmlab:services:ImageDelivery", name, {}, opts);
+    const ids = checkLocalImages(args.images, args.source);
+    for (const image of args.images) {
+      const slug = image.replace(/[^a-zA-Z0-9]+/g, "-");
+      for (const h of args.hosts) {
+        const ssh = pulumi.output(h.ssh);
+        this.loaded.push(
+          new Command(
+            `${name}-${slug}-${h.name}`,
+            {
+              label: `${h.name}: load image ${image}`,
+              create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t))),
+              environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey })),
+              triggers: [ids[image], h.instance],
+              timeoutSeconds: 900,
+            },
+            { parent: this, dependsOn: h.dependsOn, additionalSecretOutputs: ["environment"] },
+          ),
+        );
+      }
+    }
+    this.registerOutputs({});
+  }
+}

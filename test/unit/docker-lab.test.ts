@@ -1,0 +1,228 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import type { NodeConfig } from "../../components/config/cluster";
+import { dockerLabSchema, type DockerLabHosts } from "../../components/config/hosts";
+import {
+  assignAddresses,
+  engineAcceptsPrivileged,
+  fnv1a,
+  labLabels,
+  nodeCreateScript,
+  nodeDeleteScript,
+  planLab,
+  securityFlags,
+  usePublishedPorts,
+} from "../../components/hosts/dockerLab";
+
+const hosts = (o: Partial<DockerLabHosts> = {}): DockerLabHosts => ({ ...dockerLabSchema.parse({ kind: "docker-lab" }), ...o });
+const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
+
+const DEV = ["manager1", "worker1", "worker2"];
+
+function inSubnet24(ip: string, prefix: string): boolean {
+  const parts = ip.split(".");
+  const last = Number(parts[3]);
+  return parts.slice(0, 3).join(".") === prefix && parts.length === 4 && last >= 10 && last <= 249;
+}
+
+describe("assignAddresses", () => {
+  it("gives the dev nodes fixed addresses from their names", async () => {
+    expect(Object.fromEntries(assignAddresses("172.28.0.0/24", DEV))).toEqual({
+      manager1: "172.28.0.129",
+      worker1: "172.28.0.172",
+      worker2: "172.28.0.233",
+    });
+  });
+
+  it("keeps every other node's address when a node is added", async () => {
+    const before = assignAddresses("172.28.0.0/24", DEV);
+    const after = assignAddresses("172.28.0.0/24", [...DEV, "worker3", "manager2"]);
+    for (const name of DEV) expect(after.get(name)).toBe(before.get(name));
+    expect(after.size).toBe(5);
+  });
+
+  it("keeps every other node's address when a node is removed", async () => {
+    const before = assignAddresses("172.28.0.0/24", [...DEV, "worker3"]);
+    const after = assignAddresses("172.28.0.0/24", ["manager1", "worker2", "worker3"]);
+    for (const name of ["manager1", "worker2", "worker3"]) expect(after.get(name)).toBe(before.get(name));
+  });
+
+  it("does not depend on the order of the nodes (without hash collisions)", async () => {
+    const a = assignAddresses("172.28.0.0/24", DEV);
+    const b = assignAddresses("172.28.0.0/24", [...DEV].reverse());
+    expect(Object.fromEntries(b)).toEqual(Object.fromEntries(a));
+  });
+
+  it("gives unique addresses inside the subnet, from .10 to .249, for many nodes", async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `node${i}`);
+    const ips = [...assignAddresses("10.1.2.0/24", names).values()];
+    expect(new Set(ips).size).toBe(200);
+    expect(ips.filter((ip) => !inSubnet24(ip, "10.1.2"))).toEqual([]);
+  });
+
+  it("moves a name whose slot is taken to the next free one", async () => {
+    // node9 and node10 hash to the same slot (92)
+    expect(fnv1a("node9") % 240).toBe(fnv1a("node10") % 240);
+    expect(Object.fromEntries(assignAddresses("172.28.0.0/24", ["node9", "node10"]))).toEqual({ node9: "172.28.0.102", node10: "172.28.0.103" });
+  });
+
+  it("fills all 240 slots and refuses one more (instead of searching forever)", async () => {
+    const names = Array.from({ length: 240 }, (_, i) => `n${i}`);
+    expect(new Set(assignAddresses("172.28.0.0/24", names).values()).size).toBe(240);
+    expect(() => assignAddresses("172.28.0.0/24", [...names, "one-more"])).toThrow("docker-lab: at most 240 nodes fit in 172.28.0.0/24");
+  });
+
+  it("refuses a subnet smaller than a /24", async () => {
+    expect(() => assignAddresses("172.28.0.0/25", DEV)).toThrow("docker-lab subnet 172.28.0.0/25: expected a /24 or larger network");
+  });
+
+  it("uses the first three octets of a larger subnet", async () => {
+    expect(assignAddresses("10.20.0.0/16", ["manager1"]).get("manager1")).toBe("10.20.0.129");
+  });
+
+  it("hashes with FNV-1a (32 bit)", async () => {
+    expect(fnv1a("")).toBe(0x811c9dc5);
+    expect(fnv1a("a")).toBe(0xe40c292c);
+    expect(fnv1a("foobar")).toBe(0xbf9cf968);
+  });
+});
+
+describe("planLab", () => {
+  const nodes = [node("manager1", "manager"), node("worker1")];
+
+  it("names the network, containers and volumes after the cluster", async () => {
+    const plan = planLab("lab", hosts(), nodes, false);
+    expect(plan).toEqual({
+      network: "swarmlab-lab",
+      subnet: "172.28.0.0/24",
+      nodes: [
+        { node: nodes[0], container: "lab-manager1", volume: "lab-manager1-docker", ip: "172.28.0.129", sshPort: undefined },
+        { node: nodes[1], container: "lab-worker1", volume: "lab-worker1-docker", ip: "172.28.0.172", sshPort: undefined },
+      ],
+    });
+  });
+
+  it("with published ports, gives each node the SSH port base + its last octet", async () => {
+    const plan = planLab("edge", hosts({ sshPortBase: 30000 }), nodes, true);
+    expect(plan.nodes.map((n) => [n.container, n.sshPort])).toEqual([
+      ["edge-manager1", 30129],
+      ["edge-worker1", 30172],
+    ]);
+  });
+});
+
+describe("usePublishedPorts", () => {
+  it.each([
+    ["linux, local socket", "linux", {}, {}, false],
+    ["linux, unix DOCKER_HOST", "linux", {}, { DOCKER_HOST: "unix:///var/run/docker.sock" }, false],
+    ["linux, tcp DOCKER_HOST", "linux", {}, { DOCKER_HOST: "tcp://10.0.0.5:2376" }, true],
+    ["linux, ssh DOCKER_HOST", "linux", {}, { DOCKER_HOST: "ssh://me@build-box" }, true],
+    ["linux, remote engine in config", "linux", { dockerHost: "ssh://me@build-box" }, {}, true],
+    ["linux, config dockerHost wins over env", "linux", { dockerHost: "unix:///run/docker.sock" }, { DOCKER_HOST: "tcp://10.0.0.5:2376" }, false],
+    ["macOS (Docker Desktop)", "darwin", {}, {}, true],
+    ["Windows (Docker Desktop)", "win32", {}, {}, true],
+    ["explicit direct on macOS", "darwin", { reachability: "direct" as const }, {}, false],
+    ["explicit published on linux", "linux", { reachability: "published" as const }, {}, true],
+  ])("%s", async (_title, platform, o, env, expected) => {
+    expect(usePublishedPorts(hosts(o), platform, env)).toBe(expected);
+  });
+});
+
+describe("securityFlags", () => {
+  it("is --privileged when allowed", async () => {
+    expect(securityFlags(true)).toEqual(["--privileged"]);
+  });
+
+  it("is an explicit capability set otherwise", async () => {
+    expect(securityFlags(false)).toEqual([
+      "--cap-add ALL",
+      "--cap-drop SYS_RESOURCE",
+      "--security-opt seccomp=unconfined",
+      "--security-opt apparmor=unconfined",
+      "--device-cgroup-rule 'a *:* rwm'",
+      "-v /sys/fs/cgroup:/sys/fs/cgroup:rw",
+    ]);
+  });
+});
+
+describe("engineAcceptsPrivileged", () => {
+  function fakeDocker(exitCode: number): { env: NodeJS.ProcessEnv; log: string; cleanup: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-probe-"));
+    const log = path.join(dir, "log");
+    fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\necho "$*" >> ${log}\nexit ${exitCode}\n`, { mode: 0o755 });
+    return { env: { PATH: `${dir}:/usr/bin:/bin` }, log, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it("is true when a privileged throw-away container runs", async () => {
+    const f = fakeDocker(0);
+    try {
+      expect(engineAcceptsPrivileged("swarmlab/node:latest", f.env)).toBe(true);
+      expect(fs.readFileSync(f.log, "utf8")).toBe("run --rm --privileged --network none --entrypoint true swarmlab/node:latest\n");
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it("is false when the engine refuses it", async () => {
+    const f = fakeDocker(125);
+    try {
+      expect(engineAcceptsPrivileged("swarmlab/node:latest", f.env)).toBe(false);
+    } finally {
+      f.cleanup();
+    }
+  });
+});
+
+describe("nodeCreateScript", () => {
+  const nodes = [node("manager1", "manager"), node("worker1")];
+  const script = (published: boolean, privileged = true) => {
+    const h = { ...hosts(), privileged };
+    const plan = planLab("lab", h, nodes, published);
+    return nodeCreateScript("lab", h, plan, plan.nodes[1]);
+  };
+  const runLine = (s: string) => s.split("\n").find((l) => l.startsWith("docker run")) ?? "";
+
+  it("labels the container and its volume with the cluster, node and role", async () => {
+    const s = script(false);
+    const labels = "--label 'swarmlab.cluster=lab' --label 'swarmlab.node=worker1' --label 'swarmlab.role=worker'";
+    expect(runLine(s)).toContain(labels);
+    expect(s).toContain(`docker volume create ${labels} lab-worker1-docker >/dev/null`);
+  });
+
+  it("creates the container with its name, hostname, fixed address and restart policy", async () => {
+    expect(runLine(script(false))).toBe(
+      "docker run -d --name lab-worker1 --hostname worker1 --network swarmlab-lab --ip 172.28.0.172 " +
+        "--label 'swarmlab.cluster=lab' --label 'swarmlab.node=worker1' --label 'swarmlab.role=worker' --restart unless-stopped --privileged " +
+        '--tmpfs /run --tmpfs /tmp -v lab-worker1-docker:/var/lib/docker -e SWARMLAB_AUTHORIZED_KEYS="$SWARMLAB_PUBLIC_KEY" swarmlab/node:latest >/dev/null',
+    );
+  });
+
+  it("publishes SSH on 127.0.0.1 only when nodes are reached through published ports", async () => {
+    expect(runLine(script(true))).toContain(" -p 127.0.0.1:22372:22 ");
+    expect(runLine(script(false))).not.toContain(" -p ");
+  });
+
+  it("uses the explicit capability set when privileged is off", async () => {
+    const line = runLine(script(false, false));
+    expect(line).not.toContain("--privileged");
+    expect(line).toContain("--cap-add ALL --cap-drop SYS_RESOURCE");
+  });
+
+  it("refuses containers of another cluster or not made by swarmlab, and prints the container id", async () => {
+    const s = script(false);
+    expect(s).toContain(`echo "container lab-worker1 exists and belongs to cluster $owner" >&2; exit 1`);
+    expect(s).toContain('echo "container lab-worker1 exists and was not made by swarmlab: rename it or change swarmlab:name" >&2; exit 1');
+    expect(s.split("\n").pop()).toBe("docker inspect -f '{{.Id}}' lab-worker1");
+  });
+
+  it("is undone by removing the container and its volume", async () => {
+    const plan = planLab("lab", hosts(), nodes, false);
+    expect(nodeDeleteScript(plan.nodes[0])).toBe("docker rm -f lab-manager1 >/dev/null 2>&1 || true\ndocker volume rm -f lab-manager1-docker >/dev/null 2>&1 || true");
+  });
+
+  it("labLabels puts the cluster first and keeps extra labels", async () => {
+    expect(labLabels("lab", { "swarmlab.stack": "web" })).toEqual({ "swarmlab.cluster": "lab", "swarmlab.stack": "web" });
+  });
+});

@@ -1,0 +1,406 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { NodeConfig } from "../../components/config/cluster";
+import { checkQuorum, faultTolerance } from "../../components/swarm/quorum";
+import { initScript, joinScript, leaveScript, parseKeyValues, parseNodeList, settingsScript, type NodeSettings } from "../../components/swarm/scripts";
+
+/**
+ * A fake `docker` (and `hostname`) first on PATH. Its state lives in files of one directory:
+ * `state` (LocalNodeState), `control` (ControlAvailable), `nodeid`, and per node id `role-<id>`,
+ * `labels-<id>`, `status-<id>`, `hostname-<id>`; `nodes` lists the ids `docker node ls -q` prints.
+ * Every invocation is appended to `log`, one line each: its arguments joined by spaces (and the
+ * number of arguments to `argc`).
+ */
+const FAKE_DOCKER = String.raw`#!/usr/bin/env bash
+d="$FAKE_DOCKER_DIR"
+printf '%s\n' "$*" >> "$d/log"
+printf '%s\n' "$#" >> "$d/argc"
+get() { cat "$d/$1" 2>/dev/null || true; }
+last="${"$"}{@: -1}"
+case "$*" in
+  "info --format {{.Swarm.LocalNodeState}}") get state ;;
+  "info --format {{.Swarm.ControlAvailable}}") get control ;;
+  "info --format {{.Swarm.NodeID}}") get nodeid ;;
+  "info") ;;
+  "swarm init "*) echo active > "$d/state"; echo true > "$d/control"; echo "Swarm initialized" ;;
+  "swarm join "*) echo active > "$d/state"; echo false > "$d/control"; echo "This node joined a swarm as a worker." ;;
+  "swarm leave --force") echo inactive > "$d/state"; echo false > "$d/control" ;;
+  "swarm join-token -q worker") echo SWMTKN-1-fake-worker ;;
+  "swarm join-token -q manager") echo SWMTKN-1-fake-manager ;;
+  "node ls -q") get nodes ;;
+  "node inspect -f {{.Status.State}} "*) get "status-$last" ;;
+  "node inspect -f {{.Description.Hostname}} {{.Status.State}} "*) echo "$(get "hostname-$last") $(get "status-$last")" ;;
+  "node inspect -f {{.Spec.Role}} {{.Spec.Availability}} "*) echo "$(get "role-$last") $(get "availability-$last")" ;;
+  "node inspect -f {{.Spec.Role}} "*) get "role-$last" ;;
+  "node inspect -f {{range \$k, \$v := .Spec.Labels}}{{\$k}} {{end}} "*) get "labels-$last" ;;
+  "node inspect -f {{.ManagerStatus.Reachability}} "*) echo reachable ;;
+  "node promote "*) echo manager > "$d/role-$last" ;;
+  "node demote "*) echo worker > "$d/role-$last" ;;
+  "node update "*) a=$(printf '%s\n' "$@" | sed -n '/^--availability$/{n;p;}'); echo "$a" > "$d/availability-$last" ;;
+  "node rm --force "*) ;;
+  *) echo "fake docker: unexpected arguments: $*" >&2; exit 99 ;;
+esac
+`;
+
+let dir: string;
+
+function write(name: string, content: string): void {
+  fs.writeFileSync(path.join(dir, name), content.endsWith("\n") || content === "" ? content : `${content}\n`);
+}
+
+/** Every docker invocation so far. */
+function calls(): string[] {
+  const log = path.join(dir, "log");
+  return fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** Runs a script as swarmlab's command runner does: bash, strict mode, the given environment. */
+function run(script: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], {
+    encoding: "utf8",
+    // HOME without a .bashrc: bash sources ~/.bashrc when its stdin is a socket, as Node's pipes are
+    env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, HOME: dir, FAKE_DOCKER_DIR: dir, ...env },
+    timeout: 20_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-fake-docker-"));
+  fs.mkdirSync(path.join(dir, "bin"));
+  fs.writeFileSync(path.join(dir, "bin", "docker"), FAKE_DOCKER, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "bin", "hostname"), "#!/bin/sh\necho node-under-test\n", { mode: 0o755 });
+  write("nodeid", "nodeid-self");
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the fake docker", () => {
+  it("fails loudly on arguments it does not know, so a script calling something unexpected fails its test", async () => {
+    const r = run("docker volume ls");
+    expect(r.status).toBe(99);
+    expect(r.stderr).toBe("fake docker: unexpected arguments: volume ls\n");
+    expect(calls()).toEqual(["volume ls"]);
+  });
+});
+
+describe("initScript", () => {
+  const opts = { advertiseAddress: "172.28.0.10" };
+
+  it("runs swarm init with --advertise-addr when the engine is not in a swarm, and prints the tokens", async () => {
+    write("state", "inactive");
+    write("control", "false");
+    const r = run(initScript(opts));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual([
+      "info --format {{.Swarm.LocalNodeState}}",
+      "swarm init --advertise-addr 172.28.0.10",
+      "info --format {{.Swarm.ControlAvailable}}",
+      "swarm join-token -q worker",
+      "swarm join-token -q manager",
+      "info --format {{.Swarm.NodeID}}",
+    ]);
+    expect(r.stdout).toBe("worker=SWMTKN-1-fake-worker\nmanager=SWMTKN-1-fake-manager\nnode=nodeid-self\n");
+  });
+
+  it("passes the address pool and the data path port when configured", async () => {
+    write("state", "inactive");
+    const r = run(initScript({ advertiseAddress: "10.0.0.5", defaultAddrPool: "10.20.0.0/16", dataPathPort: 7789 }));
+    expect(r.status).toBe(0);
+    expect(calls()).toContain("swarm init --advertise-addr 10.0.0.5 --default-addr-pool 10.20.0.0/16 --data-path-port 7789");
+  });
+
+  it("never re-initializes a live swarm: on an active manager it only reads the tokens", async () => {
+    write("state", "active");
+    write("control", "true");
+    const r = run(initScript(opts));
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm init"))).toEqual([]);
+    expect(calls().filter((c) => c.startsWith("swarm leave"))).toEqual([]);
+    expect(parseKeyValues(r.stdout)).toEqual({ worker: "SWMTKN-1-fake-worker", manager: "SWMTKN-1-fake-manager", node: "nodeid-self" });
+  });
+
+  it("refuses an active node that is not a manager", async () => {
+    write("state", "active");
+    write("control", "false");
+    const r = run(initScript(opts));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("node-under-test is in a swarm but is not a manager: it cannot be the first manager\n");
+    expect(r.stdout).toBe("");
+  });
+
+  it("stops on a locked swarm with the unlock advice, touching nothing", async () => {
+    write("state", "locked");
+    const r = run(initScript(opts));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
+  });
+
+  it.each([["pending"], ["error"]])("stops on state %s with the troubleshooting pointer, touching nothing", async (state) => {
+    write("state", state);
+    const r = run(initScript(opts));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`swarm state on node-under-test is ${state}; expected inactive or active (see README, Troubleshooting)\n`);
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
+  });
+
+  it("quotes the advertise address, so a strange value stays one argument", async () => {
+    write("state", "inactive");
+    const r = run(initScript({ advertiseAddress: "10.0.0.1 --force-new-cluster" }));
+    expect(r.status).toBe(0);
+    const argc = fs.readFileSync(path.join(dir, "argc"), "utf8").split("\n");
+    const i = calls().indexOf("swarm init --advertise-addr 10.0.0.1 --force-new-cluster");
+    expect(i).toBe(1);
+    expect(argc[i]).toBe("4"); // swarm, init, --advertise-addr, and the address as one argument
+  });
+});
+
+describe("joinScript", () => {
+  const join = joinScript("172.28.0.11", "172.28.0.10");
+  const token = { SWARMLAB_JOIN_TOKEN: "SWMTKN-1-abc-def" };
+
+  it("joins an inactive node with its advertise address and the token from the environment, then prints its node id", async () => {
+    write("state", "inactive");
+    const r = run(join, token);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual([
+      "info --format {{.Swarm.LocalNodeState}}",
+      "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377",
+      "info --format {{.Swarm.NodeID}}",
+    ]);
+    expect(r.stdout).toBe("nodeid-self\n");
+  });
+
+  it("never re-joins an active node", async () => {
+    write("state", "active");
+    const r = run(join, token);
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
+    expect(r.stdout).toBe("nodeid-self\n");
+  });
+
+  it.each([["pending"], ["error"]])("leaves first when the node is %s (an interrupted join), then joins", async (state) => {
+    write("state", state);
+    const r = run(join, token);
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual([
+      "info --format {{.Swarm.LocalNodeState}}",
+      "swarm leave --force",
+      "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377",
+      "info --format {{.Swarm.NodeID}}",
+    ]);
+  });
+
+  it("stops on a locked node with the unlock advice", async () => {
+    write("state", "locked");
+    const r = run(join, token);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
+  });
+
+  it("fails in strict mode when the token is missing, before joining", async () => {
+    write("state", "inactive");
+    const r = run(join);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("SWARMLAB_JOIN_TOKEN: unbound variable");
+    expect(calls().filter((c) => c.startsWith("swarm join"))).toEqual([]);
+  });
+
+  it("does not put the token in the script text", async () => {
+    expect(join).not.toContain("SWMTKN");
+  });
+});
+
+describe("leaveScript", () => {
+  it("leaves with --force and succeeds even when docker fails", async () => {
+    expect(leaveScript()).toBe("docker swarm leave --force >/dev/null 2>&1 || true");
+    fs.writeFileSync(path.join(dir, "bin", "docker"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    expect(run(leaveScript()).status).toBe(0);
+  });
+});
+
+describe("settingsScript", () => {
+  const base: NodeSettings = { nodeId: "id-w1", name: "worker1", role: "worker", availability: "active", labels: {}, readyTimeoutSeconds: 5 };
+
+  function node(id: string, o: { role: string; labels?: string; status?: string; hostname?: string }): void {
+    write(`role-${id}`, o.role);
+    write(`labels-${id}`, o.labels ?? "");
+    write(`status-${id}`, o.status ?? "ready");
+    write(`hostname-${id}`, o.hostname ?? id);
+  }
+
+  const changes = () => calls().filter((c) => /^node (promote|demote|update|rm)/.test(c));
+
+  it("demotes a node configured as a worker that is a manager", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "manager" });
+    const r = run(settingsScript(base));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node demote id-w1", "node update --availability active id-w1"]);
+    expect(r.stdout).toBe("worker active\n");
+  });
+
+  it("promotes a node configured as a manager that is a worker", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker" });
+    const r = run(settingsScript({ ...base, role: "manager" }));
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node promote id-w1", "node update --availability active id-w1"]);
+    expect(calls()).toContain("node inspect -f {{.ManagerStatus.Reachability}} id-w1");
+    expect(r.stdout).toBe("manager active\n");
+  });
+
+  it("neither promotes nor demotes a node that already has its role", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker" });
+    expect(run(settingsScript(base)).status).toBe(0);
+    expect(changes()).toEqual(["node update --availability active id-w1"]);
+  });
+
+  it("applies the availability, adds the configured labels and removes the others", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker", labels: "zone old stale.key " });
+    const r = run(settingsScript({ ...base, availability: "drain", labels: { zone: "a", "disk.type": "ssd b" } }));
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node update --availability drain --label-rm old --label-rm stale.key --label-add disk.type=ssd b --label-add zone=a id-w1"]);
+    expect(r.stdout).toBe("worker drain\n");
+  });
+
+  it("removes every label when none is configured", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker", labels: "zone " });
+    expect(run(settingsScript({ ...base, availability: "pause" })).status).toBe(0);
+    expect(changes()).toEqual(["node update --availability pause --label-rm zone id-w1"]);
+  });
+
+  it("removes a stale Down entry with the same hostname (a node recreated behind swarmlab's back)", async () => {
+    write("nodes", "id-old\nid-w1\nid-other");
+    node("id-old", { role: "manager", status: "down", hostname: "worker1" });
+    node("id-other", { role: "worker", status: "down", hostname: "worker2" });
+    node("id-w1", { role: "worker", hostname: "worker1" });
+    expect(run(settingsScript(base)).status).toBe(0);
+    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node update --availability active id-w1"]);
+  });
+
+  it("fails with the node's name and state when it never becomes Ready", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker", status: "down" });
+    const r = run(settingsScript({ ...base, readyTimeoutSeconds: 1 }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("node worker1 (id-w1) is not Ready after 1 s (state: down)\n");
+    expect(changes()).toEqual([]);
+  });
+});
+
+describe("parseKeyValues and parseNodeList", () => {
+  it("parses the init script's output, splitting at the first '=' and ignoring other lines", async () => {
+    expect(parseKeyValues("worker=SWMTKN-1-aaa-bbb\nmanager=SWMTKN-1-aaa-ccc\nnode=n1\n")).toEqual({ worker: "SWMTKN-1-aaa-bbb", manager: "SWMTKN-1-aaa-ccc", node: "n1" });
+    expect(parseKeyValues("Swarm initialized\n a = b=c \n=nokey\n\n")).toEqual({ a: "b=c" });
+    expect(parseKeyValues("")).toEqual({});
+  });
+
+  it("parses docker node ls JSON lines and skips anything else", async () => {
+    const out = [
+      "some warning",
+      '{"Availability":"Active","EngineVersion":"28.0.0","Hostname":"manager1","ID":"n1","ManagerStatus":"Leader","Self":true,"Status":"Ready","TLSStatus":"Ready"}',
+      '{"Availability":"Drain","EngineVersion":"28.0.0","Hostname":"worker1","ID":"n2","ManagerStatus":"","Self":false,"Status":"Ready","TLSStatus":"Ready"}',
+      '  {"Availability":"Active","Hostname":"worker2","Status":"Down"}',
+      "",
+    ].join("\n");
+    expect(parseNodeList(out)).toEqual([
+      { name: "manager1", status: "Ready", availability: "Active", managerStatus: "Leader" },
+      { name: "worker1", status: "Ready", availability: "Drain", managerStatus: "" },
+      { name: "worker2", status: "Down", availability: "Active", managerStatus: "" },
+    ]);
+    expect(parseNodeList("")).toEqual([]);
+  });
+});
+
+describe("checkQuorum", () => {
+  const managers = (...names: string[]): NodeConfig[] => names.map((name) => ({ name, role: "manager", labels: {}, availability: "active" }));
+  const workers = (...names: string[]): NodeConfig[] => names.map((name) => ({ name, role: "worker", labels: {}, availability: "active" }));
+  const even = (n: number) =>
+    `${n} managers tolerate the loss of ${faultTolerance(n)}, no more than ${n - 1} would: an even count adds Raft traffic without adding fault tolerance; prefer 1, 3, 5 or 7`;
+
+  it("tolerates (N-1)/2 failures", async () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(faultTolerance)).toEqual([0, 0, 1, 1, 2, 2, 3]);
+    expect(faultTolerance(0)).toBe(0);
+  });
+
+  it.each([[1], [3], [5]])("accepts %i managers without a warning", async (n) => {
+    const names = Array.from({ length: n }, (_, i) => `m${i + 1}`);
+    expect(checkQuorum(names, [...managers(...names), ...workers("w1")])).toEqual({ errors: [], warnings: [] });
+  });
+
+  it("warns about 2 managers with the exact text", async () => {
+    expect(checkQuorum([], managers("m1", "m2"))).toEqual({
+      errors: [],
+      warnings: ["2 managers tolerate the loss of 0, no more than 1 would: an even count adds Raft traffic without adding fault tolerance; prefer 1, 3, 5 or 7"],
+    });
+  });
+
+  it("warns about 4 managers with the exact text", async () => {
+    expect(checkQuorum([], managers("m1", "m2", "m3", "m4"))).toEqual({
+      errors: [],
+      warnings: ["4 managers tolerate the loss of 1, no more than 3 would: an even count adds Raft traffic without adding fault tolerance; prefer 1, 3, 5 or 7"],
+    });
+    expect(checkQuorum([], managers("m1", "m2", "m3", "m4")).warnings).toEqual([even(4)]);
+  });
+
+  it("allows the first deployment, whatever its managers", async () => {
+    expect(checkQuorum([], [...managers("m1", "m2", "m3"), ...workers("w1", "w2")])).toEqual({ errors: [], warnings: [] });
+  });
+
+  it("refuses removing 2 of 3 managers at once", async () => {
+    const verdict = checkQuorum(["m1", "m2", "m3"], [...managers("m1"), ...workers("m2")]);
+    expect(verdict.errors).toEqual([
+      "this change removes or demotes 2 of 3 managers at once (m2, m3): 3 managers tolerate 1 failure(s), so the swarm could lose quorum; remove at most 1 per pulumi up",
+    ]);
+    expect(verdict.warnings).toEqual([]);
+  });
+
+  it("allows removing 1 of 3 managers (and warns that 2 is an even count)", async () => {
+    expect(checkQuorum(["m1", "m2", "m3"], [...managers("m1", "m3"), ...workers("m2")])).toEqual({ errors: [], warnings: [even(2)] });
+  });
+
+  it("allows removing 2 of 5 managers but not 3", async () => {
+    expect(checkQuorum(["m1", "m2", "m3", "m4", "m5"], managers("m1", "m2", "m3")).errors).toEqual([]);
+    expect(checkQuorum(["m1", "m2", "m3", "m4", "m5"], managers("m1", "m2")).errors).toEqual([
+      "this change removes or demotes 3 of 5 managers at once (m3, m4, m5): 5 managers tolerate 2 failure(s), so the swarm could lose quorum; remove at most 2 per pulumi up",
+    ]);
+  });
+
+  it("allows adding managers in any number", async () => {
+    expect(checkQuorum(["m1"], managers("m1", "m2", "m3", "m4", "m5")).errors).toEqual([]);
+  });
+
+  it("refuses demoting every current manager, even when new managers replace them", async () => {
+    const verdict = checkQuorum(["m1", "m2", "m3"], [...workers("m1", "m2", "m3"), ...managers("n1")]);
+    expect(verdict.errors).toEqual([
+      "this change removes or demotes every current manager (m1, m2, m3): the swarm's state would be lost; keep at least one of them as a manager and move managers in steps",
+    ]);
+  });
+
+  it("refuses replacing the only manager", async () => {
+    expect(checkQuorum(["m1"], managers("m2")).errors).toEqual([
+      "this change removes or demotes every current manager (m1): the swarm's state would be lost; keep at least one of them as a manager and move managers in steps",
+    ]);
+  });
+
+  it("refuses a configuration without a manager", async () => {
+    expect(checkQuorum(["m1"], workers("m1", "w1"))).toEqual({
+      errors: ["the configuration has no manager: a swarm needs at least one (set role: manager on a node)"],
+      warnings: [],
+    });
+  });
+});
