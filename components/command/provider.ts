@@ -73,7 +73,7 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
 
 async function runOnce(inputs: CommandInputs, script: string, timeoutMs: number): Promise<RunResult> {
   if (!inputs.connection) {
-    return spawnCollect("bash", ["-c", `set -euo pipefail\n${script}`], inputs.stdin, timeoutMs, { ...process.env, ...inputs.environment });
+    return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], inputs.stdin, timeoutMs, { ...process.env, ...inputs.environment });
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {

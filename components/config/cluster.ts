@@ -108,6 +108,12 @@ export const stackRefSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a stack name (lower-case letters, digits, '_', '-')"),
     file: z.string().min(1).describe("path of the stack file, relative to the project"),
     images: z.record(z.string(), z.string()).default({}).describe("image overrides: service name or image -> reference"),
+    replicas: z.record(z.string(), z.number().int().min(0)).optional().describe("replica overrides: service name -> desired tasks"),
+    secrets: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("content of the stack's `environment: NAME` secrets, by NAME; set with pulumi config set --secret --path"),
+    timeoutSeconds: z.number().int().min(10).optional().describe("how long a deploy may take to converge (default 300)"),
   })
   .strict();
 export type StackRef = z.infer<typeof stackRefSchema>;

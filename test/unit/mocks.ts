@@ -12,8 +12,8 @@
  *   do not appear at all.
  * - Under vitest that serialization cannot work: vitest rewrites `import * as cp from "child_process"`
  *   into its own module objects, which Pulumi's closure serializer does not recognise as modules
- *   (it fails on a native function inside child_process). Under the real runtime (CommonJS through
- *   ts-node or tsx) it works: graph.test.ts proves that in a child `node --import tsx` process.
+ *   (it fails on a native function inside child_process). Loaded as CommonJS (checked with tsx, in
+ *   a child `node --import tsx` process in graph.test.ts) it works.
  *   So `setupMocks` replaces `serializeFunction` with a stub that returns PROVIDER_STUB as the
  *   provider text; nothing else in the SDK is changed.
  * - Component resources (`swarmlab:hosts:DockerLab`, `swarmlab:swarm:SwarmCluster`...) reach

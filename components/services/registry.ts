@@ -1,0 +1,90 @@
+import { createHash } from "crypto";
+import { shellQuote as q } from "../command/ssh";
+import type { RegistryConfig } from "../config/cluster";
+
+/** The registry's stack name and where it keeps its data (a volume on the manager it is pinned to). */
+export const REGISTRY_STACK = "swarmlab-registry";
+
+/**
+ * The registry as a compose stack: one replica with a volume, constrained to managers and pinned to
+ * one of them (a local volume does not follow a task to another node), plain HTTP on `port`.
+ * With auth, the htpasswd file comes from a swarm secret (CNCF distribution reads REGISTRY_AUTH_*).
+ */
+export function registryCompose(cfg: RegistryConfig, pinnedManager: string, withAuth: boolean): string {
+  const auth = withAuth
+    ? [
+        "      REGISTRY_AUTH: htpasswd",
+        "      REGISTRY_AUTH_HTPASSWD_REALM: swarmlab",
+        "      REGISTRY_AUTH_HTPASSWD_PATH: /run/secrets/htpasswd",
+        "    secrets:",
+        "      - htpasswd",
+      ]
+    : [];
+  return [
+    "services:",
+    "  registry:",
+    `    image: ${JSON.stringify(cfg.image)}`,
+    "    environment:",
+    "      REGISTRY_STORAGE_DELETE_ENABLED: \"true\"",
+    ...auth.slice(0, 3),
+    ...auth.slice(3),
+    "    ports:",
+    `      - { target: 5000, published: ${cfg.port}, protocol: tcp }`,
+    "    volumes:",
+    "      - registry-data:/var/lib/registry",
+    "    deploy:",
+    "      replicas: 1",
+    "      placement:",
+    "        constraints:",
+    "          - node.role == manager",
+    `          - node.hostname == ${pinnedManager}`,
+    "      restart_policy: { condition: any, delay: 2s }",
+    "volumes:",
+    "  registry-data: {}",
+    ...(withAuth ? ["secrets:", "  htpasswd:", "    file: ./htpasswd"] : []),
+    "",
+  ].join("\n");
+}
+
+/** The address every node pulls from: the same on every node (the pinned manager's advertise address). */
+export function registryAddress(managerAdvertiseAddress: string, port: number): string {
+  return `${managerAdvertiseAddress}:${port}`;
+}
+
+/**
+ * Run on every node: make the engine trust the plain-HTTP registry. `insecure-registries` is merged
+ * into /etc/docker/daemon.json (the original kept as daemon.json.swarmlab-backup) and applied by a
+ * live reload (SIGHUP); dockerd is restarted only if the reload did not take, and only when the
+ * configuration really changed. Prints `unchanged`, `reloaded` or `restarted`.
+ */
+export function trustRegistryScript(address: string): string {
+  const a = q(address);
+  const trusted = `docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\\"${address}\\":{[^}]*\\"Secure\\":false"`;
+  return [
+    `if ${trusted}; then echo unchanged; exit 0; fi`,
+    "f=/etc/docker/daemon.json; mkdir -p /etc/docker",
+    '[ -e "$f" ] && [ ! -e "$f.swarmlab-backup" ] && cp -p "$f" "$f.swarmlab-backup"',
+    `if [ ! -s "$f" ] || [ "$(tr -d ' \\n\\t' < "$f")" = "{}" ]; then printf '{"insecure-registries": [%s]}\\n' ${q(JSON.stringify(address))} > "$f"`,
+    `elif grep -q ${q(`"${address}"`)} "$f"; then :`,
+    `elif grep -Eq '"insecure-registries"[[:space:]]*:[[:space:]]*\\[[[:space:]]*\\]' "$f"; then sed -i -E 's#("insecure-registries"[[:space:]]*:[[:space:]]*\\[)[[:space:]]*\\]#\\1"'${a}'"]#' "$f"`,
+    `elif grep -q '"insecure-registries"' "$f"; then sed -i -E 's#("insecure-registries"[[:space:]]*:[[:space:]]*\\[)#\\1"'${a}'", #' "$f"`,
+    `else sed -i '0,/{/s//{"insecure-registries": ["'${a}'"], /' "$f"; fi`,
+    'pid=$(pidof dockerd || true); [ -n "$pid" ] && kill -HUP $pid',
+    `for i in $(seq 1 10); do if ${trusted}; then echo reloaded; exit 0; fi; sleep 1; done`,
+    "if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q docker; then systemctl restart docker; else pkill -x dockerd || true; fi",
+    "for i in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done",
+    `if ${trusted}; then echo restarted; exit 0; fi`,
+    `echo "dockerd on $(hostname) does not trust ${address} after editing $f: check that file (a backup is $f.swarmlab-backup)" >&2; exit 1`,
+  ].join("\n");
+}
+
+/**
+ * An htpasswd line for the registry. CNCF distribution accepts only bcrypt; bcrypt with a salt
+ * derived from the user and password keeps the line stable across runs (no spurious redeploys).
+ */
+export function htpasswdLine(username: string, password: string, bcryptHash: (pw: string, salt: string) => string): string {
+  const seed = createHash("sha256").update(`${username}\0${password}`).digest();
+  const alphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  const salt = `$2b$10$${Array.from(seed.subarray(0, 22), (b) => alphabet[b % 64]).join("")}`;
+  return `${username}:${bcryptHash(password, salt)}\n`;
+}
