@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./components/config/errors";
 import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
+import { ClusterServices } from "./components/services";
+import { deployStacks, loadStacks, stacksOutput } from "./components/stacks"; // --- stacks ---
 import { SwarmCluster } from "./components/swarm/cluster";
 import { checkQuorum } from "./components/swarm/quorum";
 
@@ -25,8 +27,25 @@ export = async () => {
     throw new ConfigError(quorum.errors.map((message) => ({ source: `Pulumi.${pulumi.getStack()}.yaml`, path: "swarmlab:nodes", message })));
   }
 
+  // --- stacks (1/3): every stack file is checked before any resource is registered ---
+  const stackFiles = loadStacks(cfg, process.cwd(), { configSource: `Pulumi.${pulumi.getStack()}.yaml`, env: process.env });
+  // --- end stacks ---
+
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
+  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source: `Pulumi.${pulumi.getStack()}.yaml` });
+
+  // --- stacks (2/3): deployed once the swarm is ready ---
+  const stacks = deployStacks(stackFiles, {
+    manager: swarm.manager,
+    root: process.cwd(),
+    traefikNetwork: cfg.traefik.enabled ? cfg.traefik.network : undefined,
+    // Services that do not choose get what the kernels support (auto: vip/ingress with IPVS, dnsrr/host without).
+    defaults: swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode })),
+    clusterLabels: { "swarmlab.cluster": cfg.name },
+    dependsOn: [...swarm.ready, ...services.ready],
+  });
+  // --- end stacks ---
 
   return {
     cluster: cfg.name,
@@ -34,7 +53,12 @@ export = async () => {
     leaderAddress: swarm.leaderAddress,
     dockerHost: swarm.dockerHost,
     joinCommands: swarm.joinCommands,
+    networkModes: swarm.modes.apply((m) => ({ publishMode: m.publishMode, endpointMode: m.endpointMode })),
+    registry: services.registryAddress,
+    urls: services.urls,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),
+    // --- stacks (3/3): per stack, per service: swarm name, mode, desired replicas ---
+    stacks: stacksOutput(stacks, stackFiles),
   };
 };

@@ -323,7 +323,7 @@ for entry in "base $BASE_IMAGE" "node $NODE_IMAGE" "registry $REGISTRY_IMAGE" "w
 	}
 	read -r id size <<<"$info"
 	id=${id#sha256:}
-	printf '%-28s %-14s %9s  %s\n' "$tag" "${id:0:12}" "$(numfmt --to=iec --suffix=B "$size")" "$s"
+	printf '%-28s %-14s %9s  %s\n' "$tag" "${id:0:12}" "$(numfmt --to=si --round=nearest --suffix=B "$size")" "$s"
 done
 echo
 echo "images.sh: done in $(elapsed "$TOTAL_START"); wrote $env_file"

@@ -5,22 +5,15 @@
  *   npm run ssh -- docker node ls    # a command on the leader
  *   npm run ssh -- worker1 docker ps # a command on worker1
  */
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-
-interface Row { name: string; address: string; sshPort: number }
-
-function stackOutputs(): Record<string, unknown> {
-  const root = path.resolve(__dirname, "..");
-  const json = execFileSync("bash", [path.join(root, "scripts/pulumi.sh"), "stack", "output", "--json", "--show-secrets"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  return JSON.parse(json) as Record<string, unknown>;
-}
+import { type NodeRow, sshOptions, stackOutputs } from "./outputs";
 
 function main(argv: string[]): number {
   const out = stackOutputs();
-  const nodes = (out.nodes ?? []) as Row[];
+  const nodes = (out.nodes ?? []) as NodeRow[];
   if (!nodes.length || !out.sshPrivateKey) {
     console.error("swarmlab: the stack has no nodes yet: run npm run up first");
     return 1;
@@ -32,7 +25,7 @@ function main(argv: string[]): number {
   const key = path.join(dir, "id");
   fs.writeFileSync(key, String(out.sshPrivateKey), { mode: 0o600 });
   try {
-    const args = ["-i", key, "-p", String(node.sshPort), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+    const args = sshOptions(key, node.sshPort);
     if (!command.length) args.push("-t");
     const res = spawnSync("ssh", [...args, `root@${node.address}`, ...command], { stdio: "inherit" });
     return res.status ?? 1;

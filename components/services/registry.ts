@@ -8,7 +8,7 @@ export const REGISTRY_STACK = "swarmlab-registry";
 /**
  * The registry as a compose stack: one replica with a volume, constrained to managers and pinned to
  * one of them (a local volume does not follow a task to another node), plain HTTP on `port`.
- * With auth, the htpasswd file comes from a swarm secret (CNCF distribution reads REGISTRY_AUTH_*).
+ * With auth, the htpasswd file is a swarm secret (content-hashed name; CNCF distribution reads REGISTRY_AUTH_*).
  */
 export function registryCompose(cfg: RegistryConfig, pinnedManager: string, withAuth: boolean): string {
   const auth = withAuth
@@ -26,8 +26,7 @@ export function registryCompose(cfg: RegistryConfig, pinnedManager: string, with
     `    image: ${JSON.stringify(cfg.image)}`,
     "    environment:",
     "      REGISTRY_STORAGE_DELETE_ENABLED: \"true\"",
-    ...auth.slice(0, 3),
-    ...auth.slice(3),
+    ...auth,
     "    ports:",
     `      - { target: 5000, published: ${cfg.port}, protocol: tcp }`,
     "    volumes:",
@@ -41,7 +40,7 @@ export function registryCompose(cfg: RegistryConfig, pinnedManager: string, with
     "      restart_policy: { condition: any, delay: 2s }",
     "volumes:",
     "  registry-data: {}",
-    ...(withAuth ? ["secrets:", "  htpasswd:", "    file: ./htpasswd"] : []),
+    ...(withAuth ? ["secrets:", "  htpasswd:", "    environment: REGISTRY_HTPASSWD"] : []),
     "",
   ].join("\n");
 }

@@ -119,7 +119,8 @@ export function deployStacks(stacks: PreparedStack[], ctx: StacksContext, opts: 
         render: { traefikNetwork: ctx.traefikNetwork, traefikEntrypoint: ctx.traefikEntrypoint, clusterLabels: ctx.clusterLabels },
         defaults: ctx.defaults,
         converge: ctx.converge,
-      }, { ...opts, dependsOn: ctx.dependsOn }),
+        dependsOn: ctx.dependsOn,
+      }, opts),
   );
 }
 

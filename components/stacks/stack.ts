@@ -236,6 +236,8 @@ export interface StackDeploymentArgs {
   converge?: ConvergeOptions;
   /** Wait this long for a removed stack to be gone. */
   removeTimeoutSeconds?: number;
+  /** What the deploy waits for (the ready swarm, networks, images): given to the deploy command itself. */
+  dependsOn?: pulumi.Resource[];
 }
 
 /** The compose YAML and the environment of a deploy: pure, for the component and for tests. */
@@ -280,7 +282,7 @@ export class StackDeployment extends pulumi.ComponentResource {
       timeoutSeconds: converge.timeoutSeconds + 120,
       ignoreUnreachableOnDelete: true,
       redact,
-    }, { parent: this, additionalSecretOutputs: secretEnv ? ["environment"] : [] });
+    }, { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: secretEnv ? ["environment"] : [] });
     this.services = this.deploy.stdout.apply(() => summary);
     this.registerOutputs({ services: this.services });
   }

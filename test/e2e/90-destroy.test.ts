@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { docker, e2eEnabled, labelledObjects, labStack } from "./lab";
+import { CLUSTER, docker, e2eEnabled, labelledObjects, labStack } from "./lab";
 
 describe.runIf(e2eEnabled())("pulumi destroy", () => {
   it("leaves no container, volume or network carrying the cluster's label", async () => {
@@ -7,6 +7,8 @@ describe.runIf(e2eEnabled())("pulumi destroy", () => {
     const stack = await labStack();
     await stack.destroy({ color: "never" });
     expect(labelledObjects()).toEqual([]);
-    expect(docker(["ps", "-a", "--format", "{{.Names}}"]).split("\n").filter((n) => n.startsWith("e2e-"))).toEqual([]);
+    const nodes = ["manager1", "worker1", "worker2", "worker3", "worker4"].map((n) => `${CLUSTER}-${n}`);
+    expect(docker(["ps", "-a", "--format", "{{.Names}}"]).split("\n").filter((n) => nodes.includes(n))).toEqual([]);
+    expect(docker(["network", "ls", "--format", "{{.Name}}"]).split("\n")).not.toContain(`swarmlab-${CLUSTER}`);
   }, 600_000);
 });

@@ -1,0 +1,106 @@
+import bcrypt from "bcryptjs";
+import * as pulumi from "@pulumi/pulumi";
+import { Command } from "../command/provider";
+import type { ClusterConfig } from "../config/cluster";
+import { ConfigError } from "../config/errors";
+import type { Host } from "../hosts/host";
+import { parseStack } from "../stacks/load";
+import { planObjects, readObjectContents } from "../stacks/secrets";
+import { type PreparedStack, StackDeployment } from "../stacks/stack";
+import type { SwarmCluster } from "../swarm/cluster";
+import { ImageDelivery } from "./images";
+import { OverlayNetwork } from "./network";
+import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "./registry";
+import { TRAEFIK_STACK, traefikCompose, visualizerCompose } from "./traefik";
+
+/** A stack swarmlab writes itself (registry, Traefik, visualizer), checked by the same schema as users' files. */
+export function systemStack(name: string, text: string, values: Record<string, string> = {}): PreparedStack {
+  const source = `swarmlab's ${name} stack`;
+  const loaded = parseStack(text, source, { name });
+  const read = readObjectContents(loaded.stack, source, { values });
+  const planned = planObjects(name, loaded.stack, read.contents, source);
+  const problems = [...read.problems, ...planned.problems];
+  if (problems.length) throw new ConfigError(problems);
+  return { name, file: source, stack: planned.stack, uploads: planned.uploads, images: {}, warnings: loaded.warnings };
+}
+
+export interface ClusterServicesArgs {
+  cfg: ClusterConfig;
+  swarm: SwarmCluster;
+  hosts: Host[];
+  /** The config file named in errors. */
+  source: string;
+}
+
+/**
+ * What the classic lab sets up by hand once the swarm is up: images copied into the nodes, overlay
+ * networks, a registry every node can pull from, Traefik as the ingress and the visualizer.
+ */
+export class ClusterServices extends pulumi.ComponentResource {
+  /** What stacks must wait for. */
+  readonly ready: pulumi.Resource[] = [];
+  readonly registryAddress?: pulumi.Output<string>;
+  readonly urls: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: ClusterServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("swarmlab:services:ClusterServices", name, {}, opts);
+    const { cfg, swarm } = args;
+    const manager = swarm.manager;
+    const after = { parent: this, dependsOn: swarm.ready };
+    const labels = { "swarmlab.cluster": cfg.name };
+    const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
+    const deploy = (id: string, stack: PreparedStack, dependsOn: pulumi.Resource[]) =>
+      new StackDeployment(`${name}-${id}`, { stack, manager, defaults, render: { clusterLabels: labels } }, { parent: this, dependsOn });
+
+    if (cfg.images.sideLoad.length) {
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source }, after);
+      this.ready.push(...images.loaded);
+    }
+    const imagesLoaded = [...swarm.ready, ...this.ready];
+
+    const networks = [
+      ...(cfg.traefik.enabled ? [{ name: cfg.traefik.network, attachable: true, encrypted: false, labels: {} }] : []),
+      ...cfg.networks,
+    ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, manager, clusterLabels: labels }, after));
+    this.ready.push(...networks);
+
+    const managerAddress = pulumi.output(manager.address);
+    const urls: Record<string, pulumi.Output<string>> = {};
+
+    if (cfg.registry.enabled) {
+      const address = pulumi.output(manager.advertiseAddress).apply((a) => registryAddress(a, cfg.registry.port));
+      const trust = args.hosts.map(
+        (h) =>
+          new Command(`${name}-trust-registry-${h.name}`, {
+            label: `${h.name}: trust the registry`,
+            create: address.apply(trustRegistryScript),
+            update: address.apply(trustRegistryScript),
+            connection: h.ssh,
+            triggers: [h.instance],
+          }, after),
+      );
+      const auth = cfg.registry.auth;
+      const values: Record<string, string> = auth ? { REGISTRY_HTPASSWD: htpasswdLine(auth.username, auth.password, (pw, salt) => bcrypt.hashSync(pw, salt)) } : {};
+      const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
+      const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
+      this.ready.push(registry, ...trust);
+      this.registryAddress = address;
+      urls.registry = managerAddress.apply((a) => `http://${a}:${cfg.registry.port}/v2/`);
+    }
+
+    if (cfg.traefik.enabled) {
+      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name)), [...imagesLoaded, ...networks]);
+      this.ready.push(traefik);
+      urls.traefik = managerAddress.apply((a) => `http://${a}:${cfg.traefik.httpPort}/`);
+      if (cfg.traefik.dashboard) urls.dashboard = managerAddress.apply((a) => `http://${a}:${cfg.traefik.dashboardPort}/dashboard/`);
+    }
+
+    if (cfg.visualizer.enabled) {
+      this.ready.push(deploy("visualizer", systemStack("swarmlab-visualizer", visualizerCompose(cfg.visualizer)), imagesLoaded));
+      urls.visualizer = managerAddress.apply((a) => `http://${a}:${cfg.visualizer.port}/`);
+    }
+
+    this.urls = pulumi.output(urls);
+    this.registerOutputs({ urls: this.urls, registryAddress: this.registryAddress });
+  }
+}

@@ -1,0 +1,90 @@
+import { execFileSync } from "child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import { baseConfig, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, STACK, up, WORK } from "./lab";
+
+/** The lab with what the classic lab sets up by hand: registry, Traefik, the whoami demo (images side-loaded). */
+export function servicesConfig(): Record<string, unknown> {
+  const img = labImages();
+  return {
+    ...baseConfig(),
+    images: { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE] },
+    registry: { enabled: true, image: img.SWARMLAB_REGISTRY_IMAGE, port: 5000 },
+    traefik: { enabled: true, image: img.SWARMLAB_TRAEFIK_IMAGE },
+    stacks: [
+      { name: "whoami", file: "stacks/whoami.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
+      { name: "sticky", file: "test/fixtures/stacks/sticky.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
+    ],
+  };
+}
+
+/** An HTTP GET from this machine, with headers; returns status, headers and body. */
+function curl(url: string, headers: Record<string, string> = {}): { body: string; headers: string } {
+  const args = ["-s", "-D", "-", "--max-time", "5", url, ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`])];
+  const out = execFileSync("curl", args, { encoding: "utf8" });
+  const i = out.indexOf("\r\n\r\n");
+  return { headers: out.slice(0, i), body: out.slice(i + 4) };
+}
+
+const hostnameOf = (body: string) => body.match(/^Hostname: (.*)$/m)?.[1] ?? "";
+
+describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image delivery", () => {
+  let outputs: Record<string, unknown> = {};
+  let manager = "";
+
+  beforeAll(async () => {
+    outputs = (await up(servicesConfig())).outputs;
+    manager = (outputs.nodes as { address: string }[])[0].address;
+  }, 900_000);
+
+  it("side-loads the configured images into every node", () => {
+    for (const node of ["manager1", "worker1", "worker2"]) {
+      const have = nodeDocker(node, ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+      expect(have).toContain(labImages().SWARMLAB_WHOAMI_IMAGE);
+      expect(have).toContain(labImages().SWARMLAB_TRAEFIK_IMAGE);
+    }
+  });
+
+  it("runs the registry on the manager, with its data on a volume", () => {
+    expect(outputs.registry).toBe(`${manager}:5000`);
+    const ps = nodeDocker("manager1", ["service", "ps", "swarmlab-registry_registry", "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"]);
+    expect(ps).toMatch(/^manager1 Running/);
+    expect(nodeDocker("manager1", ["volume", "ls", "--format", "{{.Name}}"])).toContain("swarmlab-registry_registry-data");
+  });
+
+  it("takes an image pushed from this machine, and a worker pulls it", async () => {
+    const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+    const ref = execFileSync("npm", ["run", "-s", "push", "--", labImages().SWARMLAB_WHOAMI_V2_IMAGE], { encoding: "utf8", env }).trim().split("\n").pop() as string;
+    expect(ref).toBe(`${manager}:5000/swarmlab/whoami:v2`);
+    nodeDocker("manager1", ["service", "create", "-d", "--name", "e2e-pulled", "--constraint", "node.role==worker", "--endpoint-mode", "dnsrr", ref]);
+    await eventually("the pushed image runs on a worker", () => /^worker\d Running/m.test(nodeDocker("manager1", ["service", "ps", "e2e-pulled", "--format", "{{.Node}} {{.CurrentState}}"])));
+    nodeDocker("manager1", ["service", "rm", "e2e-pulled"]);
+  }, 180_000);
+
+  it("routes by Host header through Traefik to several whoami backends on at least two nodes", async () => {
+    const nodes = nodeDocker("manager1", ["service", "ps", "whoami_whoami", "--filter", "desired-state=running", "--format", "{{.Node}}"]).trim().split("\n");
+    expect(nodes).toHaveLength(3);
+    expect(new Set(nodes).size).toBeGreaterThanOrEqual(2);
+    const seen = new Set<string>();
+    await eventually("Traefik answers for whoami.lab.local", () => hostnameOf(curl(`http://${manager}/`, { Host: "whoami.lab.local" }).body) !== "");
+    for (let i = 0; i < 30; i++) seen.add(hostnameOf(curl(`http://${manager}/`, { Host: "whoami.lab.local" }).body));
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    expect(curl(`http://${manager}/`, { Host: "nobody.lab.local" }).headers).toMatch(/^HTTP\/1.1 404/);
+  }, 180_000);
+
+  it("keeps a client on one backend with sticky sessions", async () => {
+    await eventually("Traefik answers for sticky.lab.local", () => hostnameOf(curl(`http://${manager}/`, { Host: "sticky.lab.local" }).body) !== "");
+    const first = curl(`http://${manager}/`, { Host: "sticky.lab.local" });
+    const cookie = first.headers.match(/^Set-Cookie: ([^;]+)/im)?.[1];
+    expect(cookie).toMatch(/^sticky_whoami=/);
+    const backends = new Set<string>();
+    for (let i = 0; i < 15; i++) backends.add(hostnameOf(curl(`http://${manager}/`, { Host: "sticky.lab.local", Cookie: cookie as string }).body));
+    expect([...backends]).toEqual([hostnameOf(first.body)]);
+  }, 120_000);
+
+  it("a second pulumi up changes nothing", async () => {
+    const res = await up(servicesConfig());
+    expect(Object.keys(res.changes).filter((k) => k !== "same" && k !== "read")).toEqual([]);
+    const stack = await labStack();
+    await expect(stack.preview({ expectNoChanges: true })).resolves.toBeDefined();
+  }, 300_000);
+});
