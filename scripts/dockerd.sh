@@ -54,8 +54,15 @@ fi
 mkdir -p "$CACHE"
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   say "starting dockerd in the background (log: $LOG)"
-  # setsid + nohup: the daemon must outlive this script and its caller.
-  setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
+  # setsid + nohup: the daemon must outlive this script and its caller; it
+  # must not inherit the caller's other file descriptors either (a lock file
+  # held open by dockerd would block the caller's next run).
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid nohup dockerd >>"$LOG" 2>&1 </dev/null
+  ) &
 fi
 
 for ((i = 0; i < TIMEOUT; i++)); do

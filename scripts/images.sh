@@ -77,14 +77,15 @@ fi
 
 mkdir -p "$CACHE" "$BIN_DIR" "$LOG_DIR"
 
+# Before taking the lock: a dockerd started from here must not inherit its fd.
+"$ROOT/scripts/dockerd.sh"
+
 # One build at a time per cache directory.
 exec 9>"$CACHE/images.lock"
 if ! flock -n 9; then
 	echo "images.sh: another images.sh run holds $CACHE/images.lock; waiting" >&2
 	flock 9
 fi
-
-"$ROOT/scripts/dockerd.sh"
 
 # --- helpers --------------------------------------------------------------------
 now() { date +%s.%N; }
@@ -113,13 +114,19 @@ image_current() { [ "$FORCE" = 0 ] && [ "$(image_label "$1" swarmlab.inputs)" = 
 
 # docker_build LOGNAME TAG HASH CONTEXT [docker build args...]
 docker_build() {
-	local name=$1 tag=$2 hash=$3 ctx=$4 log
+	local name=$1 tag=$2 hash=$3 ctx=$4 log old new
 	shift 4
 	log=$LOG_DIR/$name.log
+	old=$(image_id "$tag" || true)
 	echo "    docker build -t $tag ($ctx, log: $log)"
 	if ! docker build --label "swarmlab.inputs=$hash" -t "$tag" "$@" "$ctx" >"$log" 2>&1; then
 		tail -n 40 "$log" >&2
 		die "building $tag failed (full log: $log)"
+	fi
+	# Drop the image this tag pointed to before, unless something still uses it.
+	new=$(image_id "$tag" || true)
+	if [ -n "$old" ] && [ "$old" != "$new" ] && [ -z "$(docker image inspect -f '{{join .RepoTags ","}}' "$old" 2>/dev/null)" ]; then
+		docker rmi "$old" >/dev/null 2>&1 || true
 	fi
 }
 

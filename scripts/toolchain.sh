@@ -109,7 +109,7 @@ build_go() {
 
 step "pulumi CLI v$VERSION" build_go pulumi "$SRC/cli" \
     "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$VERSION" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "from scratch: ~6 min on 2 cores"
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "from scratch: 6 to 13 min on 2 cores"
 step "pulumi-language-nodejs (scripts/toolchain/langhost)" build_go pulumi-language-nodejs "$SRC/langhost" \
     "-s -w -X main.version=$VERSION" . "about 1 min from scratch"
 

@@ -15,7 +15,8 @@ export function traefikArgs(cfg: TraefikConfig): string[] {
     "--log.level=INFO",
     "--ping=true",
   ];
-  if (cfg.dashboard) args.push("--api.dashboard=true", "--entrypoints.dashboard.address=:8080");
+  // API, dashboard and ping share the entrypoint Traefik names "traefik" (:8080): a second one on 8080 would clash.
+  if (cfg.dashboard) args.push("--api.dashboard=true", "--entrypoints.traefik.address=:8080");
   if (cfg.acme) {
     const r = cfg.acme.resolver;
     args.push(
@@ -33,7 +34,7 @@ export function dashboardLabels(): Record<string, string> {
   return {
     "traefik.enable": "true",
     "traefik.http.routers.swarmlab-dashboard.rule": "PathPrefix(`/api`) || PathPrefix(`/dashboard`)",
-    "traefik.http.routers.swarmlab-dashboard.entrypoints": "dashboard",
+    "traefik.http.routers.swarmlab-dashboard.entrypoints": "traefik",
     "traefik.http.routers.swarmlab-dashboard.service": "api@internal",
     // The swarm provider needs a port label on every enabled service, even one served internally.
     "traefik.http.services.swarmlab-dashboard.loadbalancer.server.port": "8080",

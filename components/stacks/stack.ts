@@ -281,7 +281,8 @@ export class StackDeployment extends pulumi.ComponentResource {
       triggers: [args.manager.instance],
       timeoutSeconds: converge.timeoutSeconds + 120,
       ignoreUnreachableOnDelete: true,
-      redact,
+      // inputs are stored as given: the secret contents listed for redaction must be secrets themselves
+      redact: redact.length ? pulumi.secret(redact) : [],
     }, { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: secretEnv ? ["environment"] : [] });
     this.services = this.deploy.stdout.apply(() => summary);
     this.registerOutputs({ services: this.services });

@@ -503,7 +503,7 @@ describe("StackDeployment resource", () => {
     expect(cmd.inputs.ignoreUnreachableOnDelete).toBe(true);
     expect(cmd.inputs.connection).toMatchObject({ host: "10.0.0.2", user: "root" });
     expect(cmd.inputs.triggers).toEqual(["container-1"]);
-    expect(cmd.secretInputs).toContain("environment");
+    expect(cmd.secretInputs).toEqual(expect.arrayContaining(["environment", "redact"]));
     expect(cmd.additionalSecretOutputs).toEqual(expect.arrayContaining(["environment", "connection", "redact"]));
     expect(namesOf(cmd.dependencies)).toContain("ready");
     expect(await resolve(dep.services)).toEqual({ app: { name: "web_app", mode: "replicated", replicas: 1 } });
