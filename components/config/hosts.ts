@@ -40,7 +40,12 @@ export const sshHostsSchema = z
     kind: z.literal("ssh"),
     user: z.string().min(1).default("root"),
     port: port.default(22),
-    privateKeyFile: z.string().optional().describe("path of the private key (or set swarmlab:sshPrivateKey as a secret)"),
+    privateKeyFile: z.string().min(1).optional().describe("path of the private key, relative to the project or absolute"),
+    privateKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the private key itself: pulumi config set --secret --path swarmlab:hosts.privateKey < key (kept as a secret)"),
     bastion: z
       .object({ address: z.string().min(1), port: port.default(22), user: z.string().min(1).default("root") })
       .strict()
@@ -48,7 +53,19 @@ export const sshHostsSchema = z
     installDocker: z.boolean().default(true).describe("install Docker on hosts that lack it (Debian, Ubuntu)"),
     hosts: z.record(z.string(), sshHostSchema).describe("one entry per node name"),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    if (!h.privateKey && !h.privateKeyFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["privateKey"],
+        message: "expected a private key: set hosts.privateKeyFile to its path, or the key itself with pulumi config set --secret --path swarmlab:hosts.privateKey < keyfile",
+      });
+    }
+    if (h.privateKey && h.privateKeyFile) {
+      ctx.addIssue({ code: "custom", path: ["privateKeyFile"], message: "expected either hosts.privateKey or hosts.privateKeyFile, got both" });
+    }
+  });
 export type SshHosts = z.infer<typeof sshHostsSchema>;
 
 /** VirtualBox or libvirt VMs through Vagrant, as in the classic lab. */
@@ -59,10 +76,20 @@ export const vagrantSchema = z
     provider: z.enum(["virtualbox", "libvirt"]).default("virtualbox"),
     cpus: z.number().int().min(1).default(2),
     memory: z.number().int().min(512).default(2048).describe("MiB per VM"),
-    subnet: cidr.default("192.168.56.0/24").describe("private network; nodes get .10 and up"),
+    subnet: cidr.default("192.168.56.0/24").describe("private network; each node gets a fixed address from .10 up, derived from its name"),
     domain: z.string().default("lan").describe("hostnames are docker.<domain>, docker.worker1.<domain>..."),
   })
   .strict();
+export type VagrantHosts = z.infer<typeof vagrantSchema>;
+
+/** Server size and image, at the top level of hosts, per role (hosts.manager / hosts.worker) or per node (hosts.nodes.<name>). */
+const serverShape = {
+  location: z.string().min(1).optional().describe("hcloud location: nbg1, fsn1, hel1, ash, hil, sin"),
+  serverType: z.string().min(1).optional().describe("hcloud server type: cx22, cpx31..."),
+  image: z.string().min(1).optional().describe("hcloud image: debian-12, ubuntu-24.04..."),
+};
+const serverSchema = z.object(serverShape).strict();
+export type ServerSettings = z.infer<typeof serverSchema>;
 
 /** Hetzner Cloud servers. */
 export const hcloudSchema = z
@@ -71,11 +98,59 @@ export const hcloudSchema = z
     location: z.string().default("nbg1"),
     serverType: z.string().default("cx22"),
     image: z.string().default("debian-12"),
+    manager: serverSchema.optional().describe("overrides for manager nodes"),
+    worker: serverSchema.optional().describe("overrides for worker nodes"),
+    nodes: z.record(z.string(), serverSchema).default({}).describe("overrides per node name (win over the role's)"),
     networkZone: z.string().default("eu-central"),
-    subnet: cidr.default("10.10.0.0/24"),
+    subnet: cidr.default("10.10.0.0/24").describe("private subnet; each node gets a fixed address from .10 up, derived from its name"),
     publishedPorts: z.array(port).default([80, 443]).describe("ports opened to the world besides 22"),
+    publicKey: z.string().min(1).optional().describe("an existing key pair to use instead of the generated cluster key (with privateKey)"),
+    privateKey: z.string().min(1).optional().describe("set with pulumi config set --secret --path swarmlab:hosts.privateKey"),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    if (!!h.publicKey !== !!h.privateKey) {
+      ctx.addIssue({
+        code: "custom",
+        path: [h.publicKey ? "privateKey" : "publicKey"],
+        message: "expected both hosts.publicKey and hosts.privateKey (an existing key pair), or neither (swarmlab generates the cluster key)",
+      });
+    }
+  });
+export type HcloudHosts = z.infer<typeof hcloudSchema>;
 
 export const hostsSchema = z.discriminatedUnion("kind", [dockerLabSchema, sshHostsSchema, vagrantSchema, hcloudSchema]);
 export type HostsConfig = z.infer<typeof hostsSchema>;
+
+/** A problem found by comparing hosts with nodes: the path under `hosts` and what is wrong. */
+export interface HostsProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Cross-checks that need the node list: every ssh node has an inventory entry and every entry a
+ * node; per-node hcloud overrides name configured nodes. Run before any resource is registered.
+ */
+export function checkHostsAgainstNodes(hosts: HostsConfig, nodeNames: readonly string[]): HostsProblem[] {
+  const problems: HostsProblem[] = [];
+  const entries = hosts.kind === "ssh" ? hosts.hosts : hosts.kind === "hcloud" ? hosts.nodes : undefined;
+  if (!entries) return problems;
+  const where = hosts.kind === "ssh" ? "hosts.hosts" : "hosts.nodes";
+  if (hosts.kind === "ssh") {
+    for (const name of nodeNames) {
+      if (!(name in entries)) {
+        problems.push({ path: ["hosts", "hosts"], message: `node "${name}" has no inventory entry: add hosts.hosts.${name}.address (the machine it runs on)` });
+      }
+    }
+  }
+  for (const name of Object.keys(entries)) {
+    if (!nodeNames.includes(name)) {
+      problems.push({
+        path: [...where.split("."), name],
+        message: `"${name}" is not a node: expected one of ${nodeNames.map((n) => `"${n}"`).join(", ")} (add it to nodes or remove this entry)`,
+      });
+    }
+  }
+  return problems;
+}

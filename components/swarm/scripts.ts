@@ -32,7 +32,8 @@ export function resolveNetworkModes(cfg: { publishMode: "auto" | "ingress" | "ho
   const endpointMode = cfg.endpointMode === "auto" ? (ipvs ? "vip" : "dnsrr") : cfg.endpointMode;
   const warnings: string[] = [];
   if (!ipvs) {
-    const who = nodesWithoutIpvs.join(", ");
+    const n = nodesWithoutIpvs.length;
+    const who = n > 4 ? `${nodesWithoutIpvs.slice(0, 3).join(", ")} and ${n - 3} other nodes` : nodesWithoutIpvs.join(", ");
     if (cfg.publishMode === "auto" || cfg.endpointMode === "auto") {
       warnings.push(`no IPVS in the kernel of ${who}: the routing mesh and virtual IPs would not work, so services publish ports in host mode and use DNS round robin (set swarmlab:swarm.publishMode / endpointMode to force)`);
     }

@@ -1,6 +1,6 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, STACK, up, WORK } from "./lab";
+import { baseConfig, CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, STACK, up, WORK } from "./lab";
 
 /** The lab with what the classic lab sets up by hand: registry, Traefik, the whoami demo (images side-loaded). */
 export function servicesConfig(): Record<string, unknown> {
@@ -59,6 +59,15 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     await eventually("the pushed image runs on a worker", () => /^worker\d Running/m.test(nodeDocker("manager1", ["service", "ps", "e2e-pulled", "--format", "{{.Node}} {{.CurrentState}}"])));
     nodeDocker("manager1", ["service", "rm", "e2e-pulled"]);
   }, 180_000);
+
+  it("keeps the registry's data across a node restart and a re-run", async () => {
+    const catalog = () => execFileSync("curl", ["-s", "--max-time", "3", `http://${manager}:5000/v2/_catalog`], { encoding: "utf8" });
+    expect(catalog()).toContain("swarmlab/whoami");
+    execFileSync("docker", ["restart", "-t", "5", `${CLUSTER}-manager1`], { stdio: "ignore" });
+    await eventually("the registry answers again after the restart", () => catalog().includes("swarmlab/whoami"), 180_000);
+    await up(servicesConfig());
+    expect(catalog()).toContain("swarmlab/whoami");
+  }, 600_000);
 
   it("routes by Host header through Traefik to several whoami backends on at least two nodes", async () => {
     const nodes = nodeDocker("manager1", ["service", "ps", "whoami_whoami", "--filter", "desired-state=running", "--format", "{{.Node}}"]).trim().split("\n");

@@ -26,7 +26,7 @@ export function labImages(): Record<string, string> {
   };
   if (fs.existsSync(file)) {
     for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-      const m = line.match(/^([A-Z_]+)=(.*)$/);
+      const m = line.match(/^([A-Z0-9_]+)=(.*)$/);
       if (m) out[m[1]] = m[2].trim();
     }
   }
