@@ -31,6 +31,12 @@ export interface CommandInputs {
   ignoreUnreachableOnDelete?: boolean;
   /** Values never shown in error messages. */
   redact?: string[];
+  /**
+   * Reads the real state at every preview/up: it must print what create/update printed. Another
+   * output re-runs update (or replaces without one); a non-zero exit means the thing is gone and
+   * replaces the resource. An unreachable host is not a verdict: the commands themselves fail later.
+   */
+  check?: string;
 }
 
 export interface CommandOutputs extends CommandInputs {
@@ -118,6 +124,17 @@ async function run(inputs: CommandInputs, script: string, phase: string, opts: {
   }
 }
 
+type Drift = "same" | "changed" | "gone";
+
+/** Runs the check script against what the resource recorded (see CommandInputs.check). */
+async function drift(inputs: CommandInputs, recorded: string | undefined): Promise<Drift> {
+  if (typeof inputs.check !== "string") return "same";
+  const res = await runOnce(inputs, inputs.check, 60_000);
+  if (inputs.connection && res.code === SSH_UNREACHABLE) return "same";
+  if (res.code !== 0) return "gone";
+  return res.stdout.trim() === (recorded ?? "").trim() ? "same" : "changed";
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -135,13 +152,19 @@ const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOutputs> =
     for (const k of ["create", "stdin", "environment"] as const) {
       if (changed(k) && !news.update) replaces.push(k);
     }
-    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers"];
-    const changes = keys.some(changed);
+    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check"];
+    let changes = keys.some(changed);
+    if (replaces.length === 0) {
+      const real = await drift(news, olds.stdout);
+      if (real === "gone" || (real === "changed" && !news.update)) replaces.push("check");
+      if (real !== "same") changes = true;
+    }
     return { changes, replaces, deleteBeforeReplace: true };
   },
 
   async update(_id, olds, news) {
-    const rerun = news.update && (!same(olds.create, news.create) || !same(olds.stdin, news.stdin) || !same(olds.environment, news.environment));
+    const edited = !same(olds.create, news.create) || !same(olds.stdin, news.stdin) || !same(olds.environment, news.environment);
+    const rerun = news.update && (edited || (await drift(news, olds.stdout)) !== "same");
     if (!rerun) return { outs: { ...news, stdout: olds.stdout, stderr: olds.stderr } };
     const res = await run(news, news.update as string, "update");
     return { outs: { ...news, stdout: res.stdout, stderr: res.stderr } };

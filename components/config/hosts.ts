@@ -77,7 +77,11 @@ export const vagrantSchema = z
     cpus: z.number().int().min(1).default(2),
     memory: z.number().int().min(512).default(2048).describe("MiB per VM"),
     subnet: cidr.default("192.168.56.0/24").describe("private network; each node gets a fixed address from .10 up, derived from its name"),
-    domain: z.string().default("lan").describe("hostnames are docker.<domain>, docker.worker1.<domain>..."),
+    domain: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "a DNS domain like lan or lab.example.com")
+      .default("lan")
+      .describe("hostnames are docker.<domain>, docker.worker1.<domain>..."),
   })
   .strict();
 export type VagrantHosts = z.infer<typeof vagrantSchema>;

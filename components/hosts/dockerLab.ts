@@ -134,10 +134,24 @@ export function nodeCreateScript(cluster: string, hosts: DockerLabHosts & { priv
     `owner=$(docker inspect -f '{{index .Config.Labels "swarmlab.cluster"}}' ${n.container} 2>/dev/null || true)`,
     `if [ -n "$owner" ] && [ "$owner" != ${shellQuote(cluster)} ]; then echo "container ${n.container} exists and belongs to cluster $owner" >&2; exit 1; fi`,
     `if docker inspect ${n.container} >/dev/null 2>&1 && [ -z "$owner" ]; then echo "container ${n.container} exists and was not made by swarmlab: rename it or change swarmlab:name" >&2; exit 1; fi`,
-    `docker rm -f ${n.container} >/dev/null 2>&1 || true`,
+    // Ours already (an interrupted run, or a stopped node): start it again, its swarm state intact.
+    `if [ -n "$owner" ]; then docker start ${n.container} >/dev/null; docker inspect -f '{{.Id}}' ${n.container}; exit 0; fi`,
     `docker volume create ${labelFlags(labels)} ${n.volume} >/dev/null`,
     `${run.join(" ")} >/dev/null`,
     `docker inspect -f '{{.Id}}' ${n.container}`,
+  ].join("\n");
+}
+
+/** Starts a stopped node (keeping its volume and swarm state) and prints its ID. */
+export function nodeStartScript(n: LabNodePlan): string {
+  return `docker start ${n.container} >/dev/null\ndocker inspect -f '{{.Id}}' ${n.container}`;
+}
+
+/** The real state of a node: its ID while it runs, "stopped" when not, a failure when it is gone. */
+export function nodeCheckScript(n: LabNodePlan): string {
+  return [
+    `running=$(docker inspect -f '{{.State.Running}}' ${n.container})`, // fails (gone) when there is no such container
+    `if [ "$running" = true ]; then docker inspect -f '{{.Id}}' ${n.container}; else echo stopped; fi`,
   ].join("\n");
 }
 
@@ -198,7 +212,9 @@ export class DockerLab extends pulumi.ComponentResource {
           label: `lab node ${n.node.name}`,
           create: nodeCreateScript(args.cluster, hosts, plan, n),
           // Changing the role promotes/demotes in place: the container keeps the label it was made with.
-          update: `docker inspect -f '{{.Id}}' ${n.container}`,
+          update: nodeStartScript(n),
+          // A node removed behind swarmlab's back is recreated, a stopped one started again.
+          check: nodeCheckScript(n),
           delete: nodeDeleteScript(n),
           environment: key.publicKey.apply((k) => ({ ...environment, SWARMLAB_PUBLIC_KEY: k })),
           triggers: [hosts.image, hosts.privileged, n.ip, n.sshPort ?? null, plan.network],

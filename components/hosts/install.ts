@@ -6,8 +6,8 @@
 import { shellQuote as q } from "../command/ssh";
 
 export interface InstallOptions {
-  /** Shown in errors: "host worker2 runs Fedora Linux 40 ...". */
-  host: string;
+  /** Shown in errors: "host worker2 runs Fedora Linux 40 ..." (default: the machine's hostname). */
+  host?: string;
   /** false: a missing Docker is an error instead of an install. */
   install: boolean;
   /** Where the OS is described (tests point it at a fake one). */
@@ -26,9 +26,8 @@ export interface InstallOptions {
 export function installDockerScript(o: InstallOptions): string {
   const osRelease = o.osRelease ?? "/etc/os-release";
   const wait = o.waitSeconds ?? 60;
-  const host = q(o.host);
   return [
-    `host=${host}`,
+    o.host ? `host=${q(o.host)}` : "host=$(hostname)",
     'fail() { echo "$*" >&2; exit 1; }',
     'if [ "$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi',
     'status=present',

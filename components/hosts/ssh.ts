@@ -69,11 +69,11 @@ export interface SshHostsArgs {
  * machine ID: `instance` changes when the address leads to a different machine. Nothing is deleted
  * on destroy: the swarm layer makes each host leave the swarm and the machines keep running.
  */
-export class SshHosts_ extends pulumi.ComponentResource {
+export class SshMachines extends pulumi.ComponentResource {
   readonly hosts: Host[];
 
   constructor(name: string, args: SshHostsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:hosts:SshHosts", name, {}, opts);
+    super("swarmlab:hosts:SshMachines", name, {}, opts);
     const privateKey = pulumi.secret(loadPrivateKey(args.hosts, args.root ?? process.cwd()));
     this.hosts = planSshHosts(args.hosts, args.nodes).map((p) => {
       const ssh = pulumi.secret(privateKey.apply((k): SshTarget => ({ ...p.target, privateKey: k })));
@@ -116,5 +116,3 @@ export class SshHosts_ extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
-
-export { SshHosts_ as SshHostsComponent };

@@ -115,10 +115,14 @@ export class SwarmCluster extends pulumi.ComponentResource {
       }, { dependsOn: [init] });
       const waitFor: pulumi.Resource[] = [ready.get(h.name) as Command, removal];
       if (h.role === "manager") waitFor.push(previousManager); // managers join one at a time
+      const joinScript = pulumi.all([h.advertiseAddress, joinAddress]).apply(([addr, mgr]) => scripts.joinScript(addr, mgr));
       const join = run(`${h.name}-join`, h, {
         label: `${h.name}: swarm join`,
-        create: pulumi.all([h.advertiseAddress, joinAddress]).apply(([addr, mgr]) => scripts.joinScript(addr, mgr)),
-        update: scripts.nodeIdScript(), // a rotated token or a new role never re-joins a live node
+        create: joinScript,
+        // Idempotent: a rotated token or a new role never re-joins a live node; a node that left
+        // the swarm behind swarmlab's back (the check sees no node ID) joins again.
+        update: joinScript,
+        check: scripts.nodeIdScript(),
         delete: scripts.leaveScript(),
         ignoreUnreachableOnDelete: true,
         environment: tokens.apply((t) => ({ SWARMLAB_JOIN_TOKEN: h.role === "manager" ? t.manager : t.worker })),

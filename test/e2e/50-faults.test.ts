@@ -1,0 +1,69 @@
+import { execFileSync } from "child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import { servicesConfig } from "./20-services.test";
+import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, up } from "./lab";
+
+type Node = { name: string; role: string; labels?: Record<string, string> };
+
+const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8" });
+const running = (service: string) =>
+  nodeDocker("manager1", ["service", "ps", service, "--filter", "desired-state=running", "--format", "{{.CurrentState}}"])
+    .split("\n")
+    .filter((l) => l.startsWith("Running")).length;
+
+function withNodes(nodes: Node[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...servicesConfig(), nodes, ...extra };
+}
+
+const three = (servicesConfig().nodes as Node[]).map((n) => ({ ...n }));
+
+describe.runIf(e2eEnabled())("fault drills on the lab", () => {
+  beforeAll(async () => {
+    await up(servicesConfig());
+  }, 900_000);
+
+  it("recreates and rejoins a worker removed behind swarmlab's back, without a stale Down entry", async () => {
+    expect(running("whoami_whoami")).toBe(3);
+    sh(`docker rm -f ${CLUSTER}-worker2`);
+    await up(servicesConfig());
+    const nodes = nodeList();
+    expect(nodes.map((n) => `${n.Hostname} ${n.Status}`).sort()).toEqual(["manager1 Ready", "worker1 Ready", "worker2 Ready"]);
+    expect(nodeDocker("worker2", ["info", "--format", "{{.Swarm.LocalNodeState}}"]).trim()).toBe("active");
+    await eventually("whoami back to 3 running tasks", () => running("whoami_whoami") === 3);
+  }, 900_000);
+
+  it("fails naming the node whose SSH does not answer, finishes the others, and converges once it answers again", async () => {
+    const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-worker1 iptables ${op} INPUT -p tcp --dport 22 -j REJECT`);
+    const withV2 = withNodes(three, { images: { sideLoad: [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, labImages().SWARMLAB_WHOAMI_V2_IMAGE] } });
+    block("-I");
+    try {
+      await expect(up(withV2)).rejects.toThrow(/worker1: load image swarmlab\/whoami:v2: create failed[^\n]*\n[^\n]*(Connection refused|port 22)/);
+      for (const n of ["manager1", "worker2"]) expect(nodeDocker(n, ["image", "ls", "-q", labImages().SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
+    } finally {
+      block("-D");
+    }
+    await up(withV2);
+    expect(nodeDocker("worker1", ["image", "ls", "-q", labImages().SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
+  }, 900_000);
+
+  it("with three managers, keeps accepting services while one is stopped, and brings it back on the next up", async () => {
+    const managers = three.map((n) => ({ ...n, role: "manager" }));
+    await up(withNodes(managers));
+    sh(`docker stop -t 2 ${CLUSTER}-worker2`);
+    await eventually("worker2 seen down", () => nodeList().find((n) => n.Hostname === "worker2")?.Status === "Down", 60_000);
+    nodeDocker("manager1", ["service", "create", "-d", "--name", "e2e-quorum", "--replicas", "1", "--endpoint-mode", "dnsrr", labImages().SWARMLAB_WHOAMI_IMAGE]);
+    await eventually("a new service runs with 2 of 3 managers", () => running("e2e-quorum") === 1);
+    nodeDocker("manager1", ["service", "rm", "e2e-quorum"]);
+
+    await up(withNodes(managers));
+    await eventually("worker2 back as a reachable manager", () => {
+      const w = nodeList().find((n) => n.Hostname === "worker2");
+      return w?.Status === "Ready" && w.ManagerStatus === "Reachable";
+    }, 120_000);
+    expect(nodeList()).toHaveLength(3);
+    // back to one manager, one per run as the quorum rule asks
+    await up(withNodes(three.map((n) => (n.name === "worker1" ? { ...n, role: "manager" } : n))));
+    await up(servicesConfig());
+    expect(nodeList().filter((n) => n.ManagerStatus).map((n) => n.Hostname)).toEqual(["manager1"]);
+  }, 1_200_000);
+});
