@@ -45,7 +45,7 @@ export const sshHostsSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("the private key itself: pulumi config set --secret --path swarmlab:hosts.privateKey < key (kept as a secret)"),
+      .describe('the private key itself, kept as a secret: pulumi config set --secret --path swarmlab:hosts.privateKey -- "$(cat KEYFILE)"'),
     bastion: z
       .object({ address: z.string().min(1), port: port.default(22), user: z.string().min(1).default("root") })
       .strict()
@@ -59,7 +59,7 @@ export const sshHostsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["privateKey"],
-        message: "expected a private key: set hosts.privateKeyFile to its path, or the key itself with pulumi config set --secret --path swarmlab:hosts.privateKey < keyfile",
+        message: 'expected a private key: set hosts.privateKeyFile to its path, or the key itself with: pulumi config set --secret --path swarmlab:hosts.privateKey -- "$(cat KEYFILE)"',
       });
     }
     if (h.privateKey && h.privateKeyFile) {

@@ -1,21 +1,6 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, STACK, up, WORK } from "./lab";
-
-/** The lab with what the classic lab sets up by hand: registry, Traefik, the whoami demo (images side-loaded). */
-export function servicesConfig(): Record<string, unknown> {
-  const img = labImages();
-  return {
-    ...baseConfig(),
-    images: { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE] },
-    registry: { enabled: true, image: img.SWARMLAB_REGISTRY_IMAGE, port: 5000 },
-    traefik: { enabled: true, image: img.SWARMLAB_TRAEFIK_IMAGE },
-    stacks: [
-      { name: "whoami", file: "stacks/whoami.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
-      { name: "sticky", file: "test/fixtures/stacks/sticky.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
-    ],
-  };
-}
+import { CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, STACK, up, WORK } from "./lab";
 
 /** An HTTP GET from this machine, with headers; returns status, headers and body. */
 function curl(url: string, headers: Record<string, string> = {}): { body: string; headers: string } {

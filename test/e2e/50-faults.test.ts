@@ -1,7 +1,6 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { servicesConfig } from "./20-services.test";
-import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, up } from "./lab";
+import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, servicesConfig, up } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string> };
 

@@ -82,6 +82,21 @@ export function baseConfig(): Record<string, unknown> {
   };
 }
 
+/** The lab with what the classic lab sets up by hand: registry, Traefik, the whoami demo (images side-loaded). */
+export function servicesConfig(): Record<string, unknown> {
+  const img = labImages();
+  return {
+    ...baseConfig(),
+    images: { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE] },
+    registry: { enabled: true, image: img.SWARMLAB_REGISTRY_IMAGE, port: 5000 },
+    traefik: { enabled: true, image: img.SWARMLAB_TRAEFIK_IMAGE },
+    stacks: [
+      { name: "whoami", file: "stacks/whoami.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
+      { name: "sticky", file: "test/fixtures/stacks/sticky.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
+    ],
+  };
+}
+
 export function toConfigMap(cfg: Record<string, unknown>): ConfigMap {
   const map: ConfigMap = {};
   for (const [k, v] of Object.entries(cfg)) map[`swarmlab:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v) };
