@@ -265,7 +265,12 @@ export class StackDeployment extends pulumi.ComponentResource {
     const compose = pulumi
       .output(args.defaults ?? args.render?.defaults ?? {})
       .apply((defaults) => deployInputs({ stack: s, render: { ...args.render, defaults } }).compose);
-    const converge = { ...DEFAULT_CONVERGE, ...(s.timeoutSeconds ? { timeoutSeconds: s.timeoutSeconds } : {}), ...args.converge };
+    // the stack's own timeout (config stacks[i].timeoutSeconds) wins over the cluster-wide one
+    const converge: Required<ConvergeOptions> = {
+      timeoutSeconds: s.timeoutSeconds ?? args.converge?.timeoutSeconds ?? DEFAULT_CONVERGE.timeoutSeconds,
+      pollSeconds: args.converge?.pollSeconds ?? DEFAULT_CONVERGE.pollSeconds,
+      stableSeconds: args.converge?.stableSeconds ?? DEFAULT_CONVERGE.stableSeconds,
+    };
     const summary = serviceSummary(s.name, s.stack);
     const script = deployScript({ stack: s.name, services: Object.values(summary).map((x) => x.name), uploads: s.uploads, ...converge });
     this.compose = compose;

@@ -87,10 +87,15 @@ export function parseKeyValues(stdout: string): Record<string, string> {
  */
 export function joinScript(advertiseAddress: string, managerAddress: string): string {
   return [
+    ': "${SWARMLAB_JOIN_TOKEN:?no join token given}"',
     "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
     'if [ "$state" = pending ] || [ "$state" = error ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi',
     'if [ "$state" = locked ]; then echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1; fi',
-    `if [ "$state" = inactive ]; then docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} >/dev/null; fi`,
+    `if [ "$state" = inactive ] && ! out=$(docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} 2>&1); then`,
+    // "Timeout was reached before node joined": on a busy host the join goes on in the background.
+    "  for i in $(seq 1 60); do [ \"$(docker info --format '{{.Swarm.LocalNodeState}}')\" = active ] && break; sleep 2; done",
+    "  [ \"$(docker info --format '{{.Swarm.LocalNodeState}}')\" = active ] || { echo \"$out\" >&2; exit 1; }",
+    "fi",
     "docker info --format '{{.Swarm.NodeID}}'",
   ].join("\n");
 }

@@ -211,7 +211,7 @@ describe("joinScript", () => {
     write("state", "inactive");
     const r = run(join);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("SWARMLAB_JOIN_TOKEN: unbound variable");
+    expect(r.stderr).toContain("SWARMLAB_JOIN_TOKEN: no join token given");
     expect(calls().filter((c) => c.startsWith("swarm join"))).toEqual([]);
   });
 

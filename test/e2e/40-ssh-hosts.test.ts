@@ -1,0 +1,197 @@
+/**
+ * The ssh host kind against real machines: three containers made OUTSIDE Pulumi with the docker
+ * CLI (two lab node images with Docker, one plain Debian with only sshd, where swarmlab installs
+ * Docker from Debian's archive), then `pulumi up` with `hosts.kind: ssh` on a stack of its own
+ * (not the shared e2e lab), host keys verified, the private key a secret set with `--path`.
+ * `pulumi destroy` must leave the machines running and out of the swarm.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { parse, stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { securityFlags } from "../../components/hosts/dockerLab";
+import { e2eEnabled, labImages, ROOT } from "./lab";
+
+const NAME = process.env.SWARMLAB_E2E_SSH_NAME ?? "e2e-ssh";
+const PREFIX = process.env.SWARMLAB_E2E_SSH_PREFIX ?? "10.231.7"; // a /24 of its own
+const NETWORK = `${NAME}-machines`;
+const MARK = `swarmlab.e2e=${NAME}`; // the machines are not swarmlab's: their own label, for cleanup
+const WORK = path.join(ROOT, "test/e2e/.work", NAME);
+const PASSPHRASE = "swarmlab-e2e";
+const SSHD_IMAGE = "swarmlab/e2e-sshd:latest";
+
+const MACHINES = [
+  { name: "manager1", role: "manager", ip: `${PREFIX}.11`, docker: true },
+  { name: "worker1", role: "worker", ip: `${PREFIX}.12`, docker: true, labels: { zone: "a" } },
+  // No Docker on this one: swarmlab installs it (apt-get install docker.io, about a minute).
+  { name: "worker2", role: "worker", ip: `${PREFIX}.13`, docker: false, labels: { zone: "b" } },
+];
+const container = (node: string) => `${NAME}-${node}`;
+
+function sh(script: string): string {
+  return execFileSync("bash", ["-c", script], { encoding: "utf8" });
+}
+
+function inNode(node: string, args: string[]): string {
+  return execFileSync("docker", ["exec", container(node), ...args], { encoding: "utf8" });
+}
+
+function cleanup(): void {
+  spawnSync("bash", ["-c", `docker rm -f $(docker ps -aq --filter label=${MARK}) >/dev/null 2>&1; docker volume rm $(docker volume ls -q --filter label=${MARK}) >/dev/null 2>&1; docker network rm ${NETWORK} >/dev/null 2>&1; true`]);
+}
+
+function pulumiRoot(): string {
+  const version = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
+  return path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "versions", version);
+}
+
+const env = { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(WORK, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true" };
+
+/** Makes the three machines and returns each one's ed25519 host key. */
+function makeMachines(publicKey: string): Record<string, string> {
+  cleanup();
+  // A plain Debian with sshd only (the base image the image script builds, plus openssh-server).
+  sh(`printf 'FROM ${labImages().SWARMLAB_BASE_IMAGE ?? "swarmlab/debian:bookworm"}\\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\\n' | docker build -q -t ${SSHD_IMAGE} - >/dev/null`);
+  sh(`docker network create --label ${MARK} --subnet ${PREFIX}.0/24 ${NETWORK} >/dev/null`);
+  for (const m of MACHINES) {
+    const volume = `${container(m.name)}-docker`;
+    sh(`docker volume create --label ${MARK} ${volume} >/dev/null`);
+    const common = [
+      "docker run -d",
+      `--name ${container(m.name)} --hostname ${m.name} --label ${MARK}`,
+      `--network ${NETWORK} --ip ${m.ip}`,
+      ...securityFlags(false),
+      `--tmpfs /run --tmpfs /tmp -v ${volume}:/var/lib/docker`,
+    ];
+    if (m.docker) {
+      sh([...common, `-e SWARMLAB_AUTHORIZED_KEYS='${publicKey}'`, labImages().SWARMLAB_NODE_IMAGE, ">/dev/null"].join(" "));
+    } else {
+      const start = `mkdir -p /run/sshd /root/.ssh && echo '${publicKey}' > /root/.ssh/authorized_keys && ssh-keygen -A && exec /usr/sbin/sshd -D -e`;
+      sh([...common, SSHD_IMAGE, "bash -c", `"${start}"`, ">/dev/null"].join(" "));
+    }
+  }
+  const keys: Record<string, string> = {};
+  const deadline = Date.now() + 60_000;
+  for (const m of MACHINES) {
+    for (;;) {
+      const r = spawnSync("docker", ["exec", container(m.name), "cat", "/etc/ssh/ssh_host_ed25519_key.pub"], { encoding: "utf8" });
+      if (r.status === 0 && r.stdout.startsWith("ssh-ed25519")) {
+        keys[m.name] = r.stdout.trim().split(/\s+/).slice(0, 2).join(" ");
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`${m.name}: no host key after 60 s`);
+      sh("sleep 1");
+    }
+  }
+  return keys;
+}
+
+describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
+  let stack: Stack;
+  let keyDir = "";
+  let privateKey = "";
+  let upOutput = "";
+  let outputs: Record<string, unknown> = {};
+  const configFile = path.join(ROOT, `Pulumi.${NAME}.yaml`);
+  const timings: Record<string, number> = {};
+  const dockerdBefore: Record<string, string> = {};
+  const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    try {
+      return await f();
+    } finally {
+      timings[what] = Math.round((Date.now() - t) / 1000);
+    }
+  };
+
+  beforeAll(async () => {
+    keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-e2e-"));
+    sh(`ssh-keygen -q -t ed25519 -N '' -C swarmlab-e2e-ssh -f ${keyDir}/id`);
+    privateKey = fs.readFileSync(`${keyDir}/id`, "utf8");
+    const hostKeys = await timed("machines", async () => makeMachines(fs.readFileSync(`${keyDir}/id.pub`, "utf8").trim()));
+
+    for (const n of ["manager1", "worker1"]) {
+      for (let i = 0; i < 60 && !dockerdBefore[n]; i++) {
+        dockerdBefore[n] = spawnSync("docker", ["exec", container(n), "pidof", "dockerd"], { encoding: "utf8" }).stdout.trim();
+        if (!dockerdBefore[n]) sh("sleep 1");
+      }
+    }
+    fs.mkdirSync(path.join(WORK, "state"), { recursive: true });
+    const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
+    stack = await LocalWorkspace.createOrSelectStack({ stackName: NAME, workDir: ROOT }, { pulumiCommand, envVars: env });
+    // The stack file as a user writes it (structured YAML), then the key as a user sets it.
+    const file = parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown>;
+    file.config = {
+      "swarmlab:name": NAME,
+      "swarmlab:hosts": {
+        kind: "ssh",
+        installDocker: true,
+        hosts: Object.fromEntries(MACHINES.map((m) => [m.name, { address: m.ip, hostKey: hostKeys[m.name] }])),
+      },
+      "swarmlab:nodes": MACHINES.map((m) => ({ name: m.name, role: m.role, ...(m.labels ? { labels: m.labels } : {}) })),
+    };
+    fs.writeFileSync(configFile, stringify(file));
+    execFileSync(path.join(pulumiRoot(), "bin/pulumi"), ["config", "set", "--stack", NAME, "--secret", "--path", "swarmlab:hosts.privateKey", "--", privateKey.trim()], {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PATH: `${path.join(pulumiRoot(), "bin")}:${process.env.PATH}` },
+      stdio: "ignore",
+    });
+
+    const res = await timed("first up", () => stack.up({ onOutput: (o) => (upOutput += o), color: "never" }));
+    for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
+  }, 900_000);
+
+  afterAll(async () => {
+    console.log(`ssh-hosts e2e timings (s): ${JSON.stringify(timings)}`);
+    if (stack) {
+      await stack.destroy({ color: "never" }).catch(() => undefined);
+      await stack.workspace.removeStack(NAME).catch(() => undefined);
+    }
+    fs.rmSync(configFile, { force: true });
+    fs.rmSync(WORK, { recursive: true, force: true });
+    if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
+    cleanup();
+  }, 300_000);
+
+  it("forms a three-node swarm on the existing machines: all Ready, one Leader, the configured labels", () => {
+    const rows = inNode("manager1", ["docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}"]).trim().split("\n").sort();
+    expect(rows.map((r) => r.trimEnd())).toEqual(["manager1 Ready Leader", "worker1 Ready", "worker2 Ready"]);
+    const labels = (n: string) => JSON.parse(inNode("manager1", ["docker", "node", "inspect", "-f", "{{json .Spec.Labels}}", n])) as Record<string, string>;
+    expect(labels("worker1")).toEqual({ zone: "a" });
+    expect(labels("worker2")).toEqual({ zone: "b" });
+    expect((outputs.nodes as { name: string; address: string }[]).map((r) => `${r.name} ${r.address}`)).toEqual(MACHINES.map((m) => `${m.name} ${m.ip}`));
+    expect(outputs.dockerHost).toBe(`ssh://root@${PREFIX}.11:22`);
+  });
+
+  it("installed Docker (Debian's docker.io) on the machine that had none, and left the others alone", () => {
+    expect(inNode("worker2", ["dpkg-query", "-W", "-f", "${Status}", "docker.io"])).toBe("install ok installed");
+    // The engines that were there kept running: same dockerd process as before pulumi up.
+    for (const n of ["manager1", "worker1"]) expect(inNode(n, ["pidof", "dockerd"]).trim()).toBe(dockerdBefore[n]);
+  });
+
+  it("keeps the private key out of the output and the state file (secret set with --path)", () => {
+    const body = privateKey.split("\n")[1];
+    expect(body.length).toBeGreaterThan(20);
+    expect(upOutput).not.toContain(body);
+    const state = sh(`cat $(find ${path.join(WORK, "state")} -name '*.json' -path '*stacks*')`);
+    expect(state).toContain("swarmlab:hosts:SshMachines");
+    expect(state).not.toContain(body);
+    expect(fs.readFileSync(configFile, "utf8")).not.toContain(body);
+  });
+
+  it("a second pulumi up changes nothing", async () => {
+    const res = await timed("second up", () => stack.up({ color: "never" }));
+    expect(Object.keys(res.summary.resourceChanges ?? {}).filter((k) => k !== "same" && k !== "read")).toEqual([]);
+  }, 300_000);
+
+  it("destroy leaves the machines running, out of the swarm", async () => {
+    await timed("destroy", () => stack.destroy({ color: "never" }));
+    for (const m of MACHINES) {
+      expect(sh(`docker inspect -f '{{.State.Running}}' ${container(m.name)}`).trim()).toBe("true");
+      expect(inNode(m.name, ["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]).trim()).toBe("inactive");
+    }
+  }, 300_000);
+});
