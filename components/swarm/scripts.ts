@@ -141,7 +141,8 @@ export function settingsScript(s: NodeSettings): string {
       : `if [ "$role" != worker ]; then docker node demote "$id" >/dev/null; fi`,
     `rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
     `  case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
-    `docker node update --availability ${s.availability} $rm_args ${add} "$id" >/dev/null`,
+    // "update out of sequence": the node object changed under us (a join or promotion settling); try again.
+    `for i in 1 2 3 4 5; do if out=$(docker node update --availability ${s.availability} $rm_args ${add} "$id" 2>&1); then break; fi; [ $i = 5 ] && { echo "$out" >&2; exit 1; }; sleep 2; done`,
     ...(s.role === "manager"
       ? [
           `for i in $(seq 1 ${s.readyTimeoutSeconds}); do [ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ] && break; sleep 1; done`,
