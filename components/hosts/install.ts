@@ -37,21 +37,22 @@ export function installDockerScript(o: InstallOptions): string {
     '    $SUDO usermod -aG docker "$(id -un)"; status=group',
     '  else',
     '    if ! command -v dockerd >/dev/null 2>&1; then',
-    o.install
-      ? '      :'
-      : '      fail "host $host has no Docker engine and hosts.installDocker is false: install Docker there, or set hosts.installDocker: true"',
-    `      [ -r ${q(osRelease)} ] || fail "host $host: cannot tell its OS (no ${osRelease}): swarmlab installs Docker only on Debian and Ubuntu; install Docker there yourself"`,
-    `      . ${q(osRelease)}`,
-    '      case " ${ID:-} ${ID_LIKE:-} " in',
-    '        *" debian "*|*" ubuntu "*) ;;',
-    '        *) fail "host $host runs ${PRETTY_NAME:-${ID:-an unknown OS}}: swarmlab installs Docker only on Debian and Ubuntu (and their derivatives); install Docker there yourself, then run pulumi up again";;',
-    '      esac',
-    '      [ "$SUDO" != none ] || fail "host $host: Docker is missing and user $(id -un) can neither run as root nor sudo without a password: connect as root or install Docker there"',
-    '      export DEBIAN_FRONTEND=noninteractive',
-    // The lock timeout waits out unattended-upgrades on a freshly booted machine instead of failing.
-    '      $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null || fail "host $host: apt-get update failed"',
-    '      $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends docker.io >/dev/null || fail "host $host: apt-get install docker.io failed"',
-    '      status=installed',
+    ...(o.install
+      ? [
+          `      [ -r ${q(osRelease)} ] || fail "host $host: cannot tell its OS (no ${osRelease}): swarmlab installs Docker only on Debian and Ubuntu; install Docker there yourself"`,
+          `      . ${q(osRelease)}`,
+          '      case " ${ID:-} ${ID_LIKE:-} " in',
+          '        *" debian "*|*" ubuntu "*) ;;',
+          '        *) fail "host $host runs ${PRETTY_NAME:-${ID:-an unknown OS}}: swarmlab installs Docker only on Debian and Ubuntu (and their derivatives); install Docker there yourself, then run pulumi up again";;',
+          '      esac',
+          '      [ "$SUDO" != none ] || fail "host $host: Docker is missing and user $(id -un) can neither run as root nor sudo without a password: connect as root or install Docker there"',
+          '      export DEBIAN_FRONTEND=noninteractive',
+          // The lock timeout waits out unattended-upgrades on a freshly booted machine instead of failing.
+          '      $SUDO apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null || fail "host $host: apt-get update failed"',
+          '      $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends docker.io >/dev/null || fail "host $host: apt-get install docker.io failed"',
+          '      status=installed',
+        ]
+      : ['      fail "host $host has no Docker engine and hosts.installDocker is false: install Docker there, or set hosts.installDocker: true"']),
     '    elif [ "$SUDO" = none ]; then',
     '      fail "host $host: dockerd is installed but does not answer, and user $(id -un) cannot sudo to start it"',
     '    else',

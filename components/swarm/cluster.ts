@@ -129,7 +129,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
         triggers: [h.instance],
         timeoutSeconds: timeout,
       }, { dependsOn: waitFor });
-      const s = applySettings(h, join.stdout, [join]);
+      // Promotions change the Raft membership: one manager at a time, after the previous one.
+      const s = applySettings(h, join.stdout, h.role === "manager" ? [join, previousManager] : [join]);
       if (h.role === "manager") previousManager = s;
     }
 

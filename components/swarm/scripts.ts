@@ -133,16 +133,20 @@ export function settingsScript(s: NodeSettings): string {
     `for i in $(seq 1 ${s.readyTimeoutSeconds}); do st=$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null || true); [ "$st" = ready ] && break; sleep 1; done`,
     `[ "$st" = ready ] || { echo "node ${s.name} ($id) is not Ready after ${s.readyTimeoutSeconds} s (state: \${st:-unknown})" >&2; exit 1; }`,
     `for old in $(docker node ls -q); do [ "$old" = "$id" ] && continue`,
-    `  if [ "$(docker node inspect -f '{{.Description.Hostname}} {{.Status.State}}' "$old")" = ${q(`${s.name} down`)} ]; then`,
-    `    docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null; fi; done`,
+    // ...and nameless Down entries: joins that never completed (they never reported a hostname).
+    `  case "$(docker node inspect -f '{{.Description.Hostname}} {{.Status.State}}' "$old")" in ${q(`${s.name} down`)}|" down") ;; *) continue;; esac`,
+    `  docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null`,
+    `done`,
     `role=$(docker node inspect -f '{{.Spec.Role}}' "$id")`,
+    // Raft membership changes can time out while another settles: retry them like node updates.
+    `retry() { for i in 1 2 3 4 5; do if out=$("$@" 2>&1); then return 0; fi; [ $i = 5 ] && { echo "$out" >&2; return 1; }; sleep 2; done; }`,
     s.role === "manager"
-      ? `if [ "$role" != manager ]; then docker node promote "$id" >/dev/null; fi`
-      : `if [ "$role" != worker ]; then docker node demote "$id" >/dev/null; fi`,
+      ? `if [ "$role" != manager ]; then retry docker node promote "$id"; fi`
+      : `if [ "$role" != worker ]; then retry docker node demote "$id"; fi`,
     `rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
     `  case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
     // "update out of sequence": the node object changed under us (a join or promotion settling); try again.
-    `for i in 1 2 3 4 5; do if out=$(docker node update --availability ${s.availability} $rm_args ${add} "$id" 2>&1); then break; fi; [ $i = 5 ] && { echo "$out" >&2; exit 1; }; sleep 2; done`,
+    `retry docker node update --availability ${s.availability} $rm_args ${add} "$id"`,
     ...(s.role === "manager"
       ? [
           `for i in $(seq 1 ${s.readyTimeoutSeconds}); do [ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ] && break; sleep 1; done`,

@@ -207,8 +207,9 @@ describe("three managers", () => {
     expect(explicit("tri-manager2-join")).toEqual(["tri-manager1-node", "tri-manager2-ready", "tri-manager2-remove"]);
     expect(explicit("tri-manager3-join")).toEqual(["tri-manager2-node", "tri-manager3-ready", "tri-manager3-remove"]);
     expect(deps("tri-manager3-join")).toEqual(["tri-key-keygen", "tri-manager1-init", "tri-manager2-node", "tri-manager3", "tri-manager3-ready", "tri-manager3-remove"]);
-    // and the settings of manager2 wait for its join, so manager3 joins after manager2 is in
-    expect(deps("tri-manager2-node")).toEqual(["tri-key-keygen", "tri-manager2-join"]);
+    // the settings of manager2 wait for its join and for manager1's settings (promotions one at a time),
+    // so manager3 joins after manager2 is in
+    expect(deps("tri-manager2-node")).toEqual(["tri-key-keygen", "tri-manager1-node", "tri-manager2-join"]);
   });
 
   it("does not chain workers, to each other or to the managers joining", async () => {

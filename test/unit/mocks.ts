@@ -90,7 +90,24 @@ export function fakeStdout(label: string): string {
   if (what === "node settings") return "manager active\n";
   if (label === "node list") return `{"Hostname":"manager1","Status":"Ready","Availability":"Active","ManagerStatus":"Leader"}\n`;
   if (label.startsWith("lab node ")) return `container-${label.slice("lab node ".length)}\n`;
+  if (what === "host check") return `docker=present\nmachine=machine-${who}\nhostname=${who}\n`;
+  if (label.startsWith("vagrant VM ")) {
+    const vm = label.slice("vagrant VM ".length);
+    return `id=vm-${vm}\n-----SWARMLAB-SSH-CONFIG-----\nHost ${vm}\n  HostName 127.0.0.1\n  User vagrant\n  Port 2222\n-----SWARMLAB-KEY-----\n${FAKE_PRIVATE_KEY}\n`;
+  }
   return "";
+}
+
+/** A stable numeric ID per resource name (cloud providers whose IDs are numbers). */
+export function fakeNumericId(name: string): number {
+  let h = 7;
+  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 1_000_000;
+  return h + 1;
+}
+
+/** The public address a mocked cloud server gets: 203.0.113.0/24 (TEST-NET-3), stable per name. */
+export function fakePublicIp(name: string): string {
+  return `203.0.113.${fakeNumericId(name) % 250}`;
 }
 
 function isSecretValue(v: unknown): v is { value: unknown } {
@@ -168,6 +185,11 @@ export async function setupMocks(): Promise<Mocked> {
           const out = fakeStdout(String(inputs.label));
           state.stdout = out;
           state.stderr = "";
+        }
+        if (args.type.startsWith("hcloud:")) {
+          // Hetzner Cloud IDs are numbers (networkId, firewallIds take them as such); servers get a public IPv4.
+          if (args.type === "hcloud:index/server:Server") state.ipv4Address = fakePublicIp(args.name);
+          return { id: String(fakeNumericId(args.name)), state };
         }
         return { id: `${args.name}-id`, state };
       },
