@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { crossCheck } from "./components/config/crossChecks";
 import { ConfigError } from "./components/config/errors";
 import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
@@ -29,6 +30,8 @@ export = async () => {
 
   // --- stacks (1/3): every stack file is checked before any resource is registered ---
   const stackFiles = loadStacks(cfg, process.cwd(), { configSource: `Pulumi.${pulumi.getStack()}.yaml`, env: process.env });
+  const impossible = crossCheck(cfg, stackFiles);
+  if (impossible.length) throw new ConfigError(impossible);
   // --- end stacks ---
 
   const hosts = createHosts(cfg);

@@ -29,7 +29,7 @@ ensure_pulumi() {
 
 # The dev stack is a lab: its passphrase is documented (README) so that it needs no prompt.
 select_stack() {
-  if [ "$STACK" = dev ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  if { [ "$STACK" = dev ] || [ "$STACK" = offline ]; } && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
     export PULUMI_CONFIG_PASSPHRASE=swarmlab-lab
   fi
   mkdir -p .pulumi-state
