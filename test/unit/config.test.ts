@@ -202,7 +202,7 @@ describe("loadClusterConfig: bad configurations, one exact message each", () => 
     ],
     [
       "empty SSH host address",
-      { "swarmlab:hosts": { kind: "ssh", hosts: { m: { address: "" } } } },
+      { "swarmlab:hosts": { kind: "ssh", privateKeyFile: "~/.ssh/id", hosts: { m: { address: "" } } } },
       'Pulumi.dev.yaml: swarmlab:hosts.hosts.m.address: expected a non-empty string of at least 1 character(s), got ""',
     ],
     ["vagrant VM too small", { "swarmlab:hosts": { kind: "vagrant", memory: 100 } }, "Pulumi.dev.yaml: swarmlab:hosts.memory: expected a number >= 512, got 100"],
