@@ -4,6 +4,7 @@ import { ConfigError } from "./components/config/errors";
 import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
 import { ClusterServices } from "./components/services";
+import { buildImages, planBuilds } from "./components/services/build";
 import { deployStacks, loadStacks, stacksOutput } from "./components/stacks"; // --- stacks ---
 import { SwarmCluster } from "./components/swarm/cluster";
 import { checkQuorum } from "./components/swarm/quorum";
@@ -32,6 +33,8 @@ export = async () => {
   const stackFiles = loadStacks(cfg, process.cwd(), { configSource: `Pulumi.${pulumi.getStack()}.yaml`, env: process.env });
   const impossible = crossCheck(cfg, stackFiles);
   if (impossible.length) throw new ConfigError(impossible);
+  // services with `build:` are built and pushed to the cluster registry: refused here without one
+  const builds = planBuilds(stackFiles, { root: process.cwd(), registryEnabled: cfg.registry.enabled });
   // --- end stacks ---
 
   const hosts = createHosts(cfg);
@@ -39,6 +42,11 @@ export = async () => {
   const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source: `Pulumi.${pulumi.getStack()}.yaml` });
 
   // --- stacks (2/3): deployed once the swarm is ready ---
+  // docker.Image (and so the docker provider plugin) only when a stack builds something
+  const auth = cfg.registry.auth;
+  const built = builds.length && services.registryAddress
+    ? buildImages(stackFiles, { registry: services.registryAddress, root: process.cwd(), auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
+    : undefined;
   const stacks = deployStacks(stackFiles, {
     manager: swarm.manager,
     root: process.cwd(),
@@ -47,6 +55,7 @@ export = async () => {
     defaults: swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode })),
     clusterLabels: { "swarmlab.cluster": cfg.name },
     dependsOn: [...swarm.ready, ...services.ready],
+    images: built,
   });
   // --- end stacks ---
 

@@ -112,13 +112,19 @@ async function run(inputs: CommandInputs, script: string, phase: string, opts: {
   for (;;) {
     const res = await runOnce(inputs, script, timeoutMs);
     if (res.code === 0) return res;
-    const unreachable = !!inputs.connection && res.code === SSH_UNREACHABLE;
+    // 255 is ssh's own failure: unreachable (retried), unless the host answered with the wrong key.
+    const wrongKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(res.stderr);
+    const unreachable = !!inputs.connection && res.code === SSH_UNREACHABLE && !wrongKey;
     if (unreachable && opts.tolerateUnreachable) return res;
     if (unreachable && Date.now() < dialDeadline) {
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
-    const reason = unreachable ? "cannot reach the host over SSH" : `command exited with code ${res.code}`;
+    const reason = unreachable
+      ? "cannot reach the host over SSH"
+      : wrongKey
+        ? "the host's SSH key is not the configured hostKey (a different machine, or a man in the middle)"
+        : `command exited with code ${res.code}`;
     const detail = tail(`${res.stderr}\n${res.stdout}`);
     throw new Error(redact(`${inputs.label}: ${phase} failed${where(inputs)}: ${reason}${detail ? `\n${detail}` : ""}`, inputs.redact));
   }

@@ -585,6 +585,11 @@ export function stackWarnings(stack: Stack, source: string): string[] {
   for (const [name, service] of Object.entries(stack.services)) {
     for (const [key, advice] of Object.entries(IGNORED_SERVICE_KEYS)) {
       if (service[key as IgnoredServiceKey] === undefined) continue;
+      if (key === "build") {
+        // built by components/services/build.ts; planBuilds refuses it when the cluster has no registry
+        warn(["services", name, key], "docker stack deploy ignores it: swarmlab builds the image and pushes it to the cluster registry when the cluster has one (swarmlab:registry), unless an image override names the service");
+        continue;
+      }
       warn(["services", name, key], `has no effect on a swarm (docker stack deploy ignores it)${advice ? `; ${advice}` : ""}`);
     }
     (service.ports ?? []).forEach((entry, i) => {

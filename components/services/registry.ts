@@ -52,16 +52,17 @@ export function registryAddress(managerAdvertiseAddress: string, port: number): 
 
 /**
  * Run on every node: make the engine trust the plain-HTTP registry. `insecure-registries` is merged
- * into /etc/docker/daemon.json (the original kept as daemon.json.swarmlab-backup) and applied by a
+ * into `daemonJson` (/etc/docker/daemon.json; the original kept as daemon.json.swarmlab-backup) and applied by a
  * live reload (SIGHUP); dockerd is restarted only if the reload did not take, and only when the
  * configuration really changed. Prints `unchanged`, `reloaded` or `restarted`.
  */
-export function trustRegistryScript(address: string): string {
+export function trustRegistryScript(address: string, daemonJson = "/etc/docker/daemon.json"): string {
   const a = q(address);
+  const dir = daemonJson.slice(0, daemonJson.lastIndexOf("/")) || "/";
   const trusted = `docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\\"${address}\\":{[^}]*\\"Secure\\":false"`;
   return [
     `if ${trusted}; then echo unchanged; exit 0; fi`,
-    "f=/etc/docker/daemon.json; mkdir -p /etc/docker",
+    `f=${q(daemonJson)}; mkdir -p ${q(dir)}`,
     '[ -e "$f" ] && [ ! -e "$f.swarmlab-backup" ] && cp -p "$f" "$f.swarmlab-backup"',
     `if [ ! -s "$f" ] || [ "$(tr -d ' \\n\\t' < "$f")" = "{}" ]; then printf '{"insecure-registries": [%s]}\\n' ${q(JSON.stringify(address))} > "$f"`,
     `elif grep -q ${q(`"${address}"`)} "$f"; then :`,

@@ -75,7 +75,9 @@ export function loadStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOpt
         problems.push(...found);
         return;
       }
-      renderCompose(planned.stack, { name: ref.name, source, images: ref.images, traefikNetwork });
+      // a service with build: gets the image swarmlab builds (services/build.ts), known only later
+      const built = Object.fromEntries(Object.entries(planned.stack.services).flatMap(([svc, s]) => (s.build === undefined ? [] : [[svc, `${ref.name}/${svc}:pending`]])));
+      renderCompose(planned.stack, { name: ref.name, source, images: { ...built, ...ref.images }, traefikNetwork });
       prepared.push({
         name: ref.name,
         file: shown,
@@ -106,6 +108,8 @@ export interface StacksContext {
   /** What must exist before any stack deploys: the ready swarm, networks, images. */
   dependsOn: pulumi.Resource[];
   converge?: ConvergeOptions;
+  /** Per stack name: image overrides known only later (images swarmlab built and pushed, by digest). */
+  images?: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>;
 }
 
 /** One StackDeployment per prepared stack, each after ctx.dependsOn. */
@@ -120,6 +124,7 @@ export function deployStacks(stacks: PreparedStack[], ctx: StacksContext, opts: 
         defaults: ctx.defaults,
         converge: ctx.converge,
         dependsOn: ctx.dependsOn,
+        images: ctx.images?.[s.name],
       }, opts),
   );
 }

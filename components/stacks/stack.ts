@@ -238,6 +238,8 @@ export interface StackDeploymentArgs {
   removeTimeoutSeconds?: number;
   /** What the deploy waits for (the ready swarm, networks, images): given to the deploy command itself. */
   dependsOn?: pulumi.Resource[];
+  /** Image overrides known only once resources exist (images swarmlab built, by digest); merged over stack.images. */
+  images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** The compose YAML and the environment of a deploy: pure, for the component and for tests. */
@@ -247,6 +249,11 @@ export function deployInputs(args: Pick<StackDeploymentArgs, "stack" | "render">
   const environment = Object.fromEntries(stack.uploads.map((u) => [u.env, u.base64]));
   const redact = [...new Set(stack.uploads.flatMap((u) => (u.redact ? [u.redact, u.redact.trim()] : [])))];
   return { compose, environment, secretEnv: stack.uploads.some((u) => u.secret), redact };
+}
+
+/** A stand-in image for each service with `build:`, for the checks made before built images are known. */
+function placeholders(s: PreparedStack): Record<string, string> {
+  return Object.fromEntries(Object.entries(s.stack.services).flatMap(([name, svc]) => (svc.build === undefined ? [] : [[name, `${s.name}/${name}:pending`]])));
 }
 
 /** A stack deployed on the swarm: created and updated by `docker stack deploy`, deleted by `docker stack rm`. */
@@ -260,11 +267,12 @@ export class StackDeployment extends pulumi.ComponentResource {
   constructor(name: string, args: StackDeploymentArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:stacks:Stack", name, {}, opts);
     const s = args.stack;
-    // Everything but the compose text is known now; the defaults may be known only once the nodes answered.
-    const { environment, secretEnv, redact } = deployInputs(args);
+    // Everything but the compose text is known now; the defaults may be known only once the nodes
+    // answered, built images once they are pushed (the check render stands in for them until then).
+    const { environment, secretEnv, redact } = deployInputs(args.images ? { ...args, stack: { ...s, images: { ...placeholders(s), ...s.images } } } : args);
     const compose = pulumi
-      .output(args.defaults ?? args.render?.defaults ?? {})
-      .apply((defaults) => deployInputs({ stack: s, render: { ...args.render, defaults } }).compose);
+      .all([pulumi.output(args.defaults ?? args.render?.defaults ?? {}), pulumi.output(args.images ?? {})])
+      .apply(([defaults, built]) => deployInputs({ stack: { ...s, images: { ...s.images, ...built } }, render: { ...args.render, defaults } }).compose);
     // the stack's own timeout (config stacks[i].timeoutSeconds) wins over the cluster-wide one
     const converge: Required<ConvergeOptions> = {
       timeoutSeconds: s.timeoutSeconds ?? args.converge?.timeoutSeconds ?? DEFAULT_CONVERGE.timeoutSeconds,

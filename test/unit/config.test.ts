@@ -59,9 +59,9 @@ describe("loadClusterConfig: the dev stack", () => {
       ],
       swarm: { publishMode: "auto", endpointMode: "auto", readyTimeoutSeconds: 300 },
       networks: [],
-      registry: { enabled: false, image: "registry:2", port: 5000 },
+      registry: { enabled: true, image: "registry:2", port: 5000 },
       traefik: {
-        enabled: false,
+        enabled: true,
         image: "traefik:v3.5",
         network: "traefik-public",
         httpPort: 80,
@@ -71,7 +71,7 @@ describe("loadClusterConfig: the dev stack", () => {
       },
       visualizer: { enabled: false, image: "dockersamples/visualizer", port: 8081 },
       images: { sideLoad: [] },
-      stacks: [],
+      stacks: [{ name: "whoami", file: "stacks/whoami.yaml", images: {} }],
     });
   });
 

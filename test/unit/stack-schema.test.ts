@@ -345,7 +345,7 @@ services:
       "stacks/web.yaml: services.db.container_name: has no effect on a swarm (docker stack deploy ignores it)",
       "stacks/web.yaml: services.db.depends_on: has no effect on a swarm (docker stack deploy ignores it)",
       "stacks/web.yaml: services.db.restart: has no effect on a swarm (docker stack deploy ignores it); use deploy.restart_policy",
-      "stacks/web.yaml: services.cache.build: has no effect on a swarm (docker stack deploy ignores it)",
+      "stacks/web.yaml: services.cache.build: docker stack deploy ignores it: swarmlab builds the image and pushes it to the cluster registry when the cluster has one (swarmlab:registry), unless an image override names the service",
       "stacks/web.yaml: services.cache.expose: has no effect on a swarm (docker stack deploy ignores it); services on the same network reach each other on every port",
       "stacks/web.yaml: services.cache.privileged: has no effect on a swarm (docker stack deploy ignores it)",
     ]);
@@ -353,7 +353,7 @@ services:
 
   it("accepts a service with build and no image (with a warning), since an image override may name it", () => {
     expect(parseStack("services: {app: {build: .}}", SRC).warnings).toEqual([
-      "stacks/web.yaml: services.app.build: has no effect on a swarm (docker stack deploy ignores it)",
+      "stacks/web.yaml: services.app.build: docker stack deploy ignores it: swarmlab builds the image and pushes it to the cluster registry when the cluster has one (swarmlab:registry), unless an image override names the service",
     ]);
   });
 
