@@ -10,8 +10,8 @@ die() { echo "swarmlab: $*" >&2; exit 1; }
 
 ensure_node_modules() {
   [ -d node_modules/@pulumi/pulumi ] && return 0
-  say "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund >/dev/null
+  say "installing npm dependencies"
+  npm install --no-audit --no-fund >/dev/null
 }
 
 # The npm launcher downloads the CLI on first use where the internet is reachable; offline we

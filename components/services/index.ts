@@ -50,7 +50,8 @@ export class ClusterServices extends pulumi.ComponentResource {
     const labels = { "swarmlab.cluster": cfg.name };
     const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
     const deploy = (id: string, stack: PreparedStack, dependsOn: pulumi.Resource[]) =>
-      new StackDeployment(`${name}-${id}`, { stack, manager, defaults, render: { clusterLabels: labels } }, { parent: this, dependsOn });
+      // dependsOn goes to the deploy command itself: a component's dependsOn does not hold back its children
+      new StackDeployment(`${name}-${id}`, { stack, manager, defaults, render: { clusterLabels: labels }, dependsOn }, { parent: this, dependsOn });
 
     if (cfg.images.sideLoad.length) {
       const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source }, after);
