@@ -51,7 +51,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         triggers: [n.name, n.attachable, n.encrypted, n.subnet ?? null],
         ignoreUnreachableOnDelete: true,
       },
-      { parent: this },
+      // the component's dependsOn (the ready swarm) does not hold back its children: given to the command
+      { parent: this, dependsOn: opts.dependsOn },
     );
     this.registerOutputs({ name: this.name });
   }

@@ -711,6 +711,9 @@ describe("ClusterServices under mocks", () => {
     expect(net.inputs.delete).toBe(networkDeleteScript("traefik-public"));
     expect((net.inputs.connection as { host: string }).host).toBe(IP.manager1);
     expect(findCommand("svc-services-net-backend-create").inputs.create).toContain("--opt encrypted");
+    // overlay networks exist only on a swarm: created once it is ready
+    expect(namesOf(dependsOnOf(net))).toEqual(["svc-nodes"]);
+    expect(namesOf(dependsOnOf(findCommand("svc-services-net-backend-create")))).toEqual(["svc-nodes"]);
   });
 
   it("side-loads the configured image into every node, keyed on its local ID", async () => {
