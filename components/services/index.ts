@@ -85,6 +85,21 @@ export class ClusterServices extends pulumi.ComponentResource {
       const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
       const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
       this.ready.push(registry, ...trust);
+      if (auth) {
+        // Stacks deploy with --with-registry-auth: the manager's own login is what reaches the nodes.
+        const loginScript = address.apply((a) => `printf '%s' "$SWARMLAB_REGISTRY_PASSWORD" | docker login -u "$SWARMLAB_REGISTRY_USER" --password-stdin ${a} >/dev/null\necho ok`);
+        const login = new Command(`${name}-registry-login`, {
+          label: `${manager.name}: docker login to the registry`,
+          create: loginScript,
+          update: loginScript,
+          delete: address.apply((a) => `docker logout ${a} >/dev/null 2>&1 || true`),
+          environment: pulumi.secret({ SWARMLAB_REGISTRY_USER: auth.username, SWARMLAB_REGISTRY_PASSWORD: auth.password }),
+          connection: manager.ssh,
+          redact: pulumi.secret([auth.password]),
+          ignoreUnreachableOnDelete: true,
+        }, { parent: this, dependsOn: [registry] });
+        this.ready.push(login);
+      }
       this.registryAddress = address;
       urls.registry = managerAddress.apply((a) => `http://${a}:${cfg.registry.port}/v2/`);
     }
