@@ -237,23 +237,20 @@ base_id() {
 	image_id "$BASE_IMAGE" || die "base image $BASE_IMAGE is missing: run scripts/images.sh --only base"
 }
 
-step_node() {
-	local dir=$ROOT/images/node hash bid
+# An image built FROM the base image out of a folder of images/: rebuilt when a listed file or the base changes.
+step_from_base() { # <name> <image> <files in images/<name>...>
+	local name=$1 image=$2 dir=$ROOT/images/$1 hash bid f inputs=()
+	shift 2
 	bid=$(base_id)
-	hash=$(hash_inputs "f:$dir/Dockerfile" "f:$dir/entrypoint.sh" "s:base=$bid")
-	if image_current "$NODE_IMAGE" "$hash"; then STATUS=cached; return 0; fi
-	docker_build node "$NODE_IMAGE" "$hash" "$dir" --build-arg "BASE_IMAGE=$BASE_IMAGE"
+	for f in "$@"; do inputs+=("f:$dir/$f"); done
+	hash=$(hash_inputs "${inputs[@]}" "s:base=$bid")
+	if image_current "$image" "$hash"; then STATUS=cached; return 0; fi
+	docker_build "$name" "$image" "$hash" "$dir" --build-arg "BASE_IMAGE=$BASE_IMAGE"
 	STATUS=built
 }
 
-step_registry() {
-	local dir=$ROOT/images/registry hash bid
-	bid=$(base_id)
-	hash=$(hash_inputs "f:$dir/Dockerfile" "f:$dir/config.yml" "s:base=$bid")
-	if image_current "$REGISTRY_IMAGE" "$hash"; then STATUS=cached; return 0; fi
-	docker_build registry "$REGISTRY_IMAGE" "$hash" "$dir" --build-arg "BASE_IMAGE=$BASE_IMAGE"
-	STATUS=built
-}
+step_node() { step_from_base node "$NODE_IMAGE" Dockerfile entrypoint.sh; }
+step_registry() { step_from_base registry "$REGISTRY_IMAGE" Dockerfile config.yml; }
 
 step_whoami() {
 	need_go

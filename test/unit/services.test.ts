@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import bcrypt from "bcryptjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -19,14 +18,8 @@ import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRe
 import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/services/traefik";
 import { renderCompose } from "../../components/stacks/compose";
 import { COMMAND_TYPE, dependsOnOf, findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
+import { tmp } from "./tmp";
 
-const tmpDirs: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** Writes executable fakes into a fresh bin directory; returns it. */
 function fakeBin(fakes: Record<string, string>): string {

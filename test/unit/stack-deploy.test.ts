@@ -6,9 +6,8 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
@@ -17,14 +16,8 @@ import { contentHash, objectName, planObjects, readObjectContents } from "../../
 import { deployInputs, deployScript, type PreparedStack, removeScript, serviceSummary } from "../../components/stacks/stack";
 import { applyReplicas, loadStacks } from "../../components/stacks";
 import { findCommand, namesOf, registered, resolve, setupMocks } from "./mocks";
+import { tmp } from "./tmp";
 
-const tmpDirs: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(d);
-  return d;
-}
-afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 // ---------------------------------------------------------------------------------------------
 // The fake docker
