@@ -159,11 +159,17 @@ export function nodeDeleteScript(n: LabNodePlan): string {
   return `docker rm -f ${n.container} >/dev/null 2>&1 || true\ndocker volume rm -f ${n.volume} >/dev/null 2>&1 || true`;
 }
 
+/** Creates the lab network unless it exists, and prints its ID (what networkCheckScript compares). */
 export function networkCreateScript(cluster: string, plan: LabPlan): string {
   return [
-    `if docker network inspect ${plan.network} >/dev/null 2>&1; then exit 0; fi`,
-    `docker network create --driver bridge --subnet ${plan.subnet} ${labelFlags(labLabels(cluster))} ${plan.network} >/dev/null`,
+    `docker network inspect ${plan.network} >/dev/null 2>&1 || docker network create --driver bridge --subnet ${plan.subnet} ${labelFlags(labLabels(cluster))} ${plan.network} >/dev/null`,
+    networkCheckScript(plan),
   ].join("\n");
+}
+
+/** The lab network's ID; fails when it is gone (removed behind swarmlab's back: it is created again). */
+export function networkCheckScript(plan: LabPlan): string {
+  return `docker network inspect -f '{{.Id}}' ${plan.network}`;
 }
 
 export interface DockerLabArgs {
@@ -199,6 +205,7 @@ export class DockerLab extends pulumi.ComponentResource {
         label: `lab network ${plan.network}`,
         create: networkCreateScript(args.cluster, plan),
         delete: `docker network rm ${plan.network} >/dev/null 2>&1 || true`,
+        check: networkCheckScript(plan),
         environment,
         triggers: [plan.network, plan.subnet],
       },

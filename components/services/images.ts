@@ -45,7 +45,8 @@ export function sideLoadScript(image: string, node: string, target: SshTarget): 
 /** Side-loads the configured images into every node. */
 export class ImageDelivery extends pulumi.ComponentResource {
   readonly loaded: Command[] = [];
-  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string }, opts: pulumi.ComponentResourceOptions = {}) {
+  /** `after`: what every copy waits for (the ready swarm: SSH and dockerd answer on every host). */
+  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string; after?: pulumi.Resource[] }, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:services:ImageDelivery", name, {}, opts);
     const ids = checkLocalImages(args.images, args.source);
     for (const image of args.images) {
@@ -62,7 +63,7 @@ export class ImageDelivery extends pulumi.ComponentResource {
               triggers: [ids[image], h.instance],
               timeoutSeconds: 900,
             },
-            { parent: this, dependsOn: h.dependsOn, additionalSecretOutputs: ["environment"] },
+            { parent: this, dependsOn: [...h.dependsOn, ...(args.after ?? [])], additionalSecretOutputs: ["environment"] },
           ),
         );
       }

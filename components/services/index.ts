@@ -54,7 +54,7 @@ export class ClusterServices extends pulumi.ComponentResource {
       new StackDeployment(`${name}-${id}`, { stack, manager, defaults, render: { clusterLabels: labels }, dependsOn }, { parent: this, dependsOn });
 
     if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source }, after);
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source, after: swarm.ready }, after);
       this.ready.push(...images.loaded);
     }
     const imagesLoaded = [...swarm.ready, ...this.ready];

@@ -14,10 +14,16 @@ export function networkCreateScript(n: OverlayNetworkConfig, clusterLabels: Reco
   return [
     `if docker network inspect ${q(n.name)} >/dev/null 2>&1; then`,
     `  [ "$(docker network inspect -f '{{.Driver}} {{.Scope}}' ${q(n.name)})" = "overlay swarm" ] || { echo "a network named ${n.name} exists and is not a swarm overlay network: rename one of them" >&2; exit 1; }`,
-    "  exit 0",
+    "else",
+    `  docker network create ${flags.join(" ")} ${q(n.name)} >/dev/null`,
     "fi",
-    `docker network create ${flags.join(" ")} ${q(n.name)} >/dev/null`,
+    networkIdScript(n.name),
   ].join("\n");
+}
+
+/** The network's ID: what create prints and the check compares (a new swarm has none: it is created again). */
+export function networkIdScript(name: string): string {
+  return `docker network inspect -f '{{.Id}}' ${q(name)}`;
 }
 
 /** Removal refuses, with the names, while services still use the network (docker would refuse anyway, less clearly). */
@@ -48,7 +54,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         update: networkCreateScript(n, args.clusterLabels),
         delete: networkDeleteScript(n.name),
         connection: args.manager.ssh,
-        triggers: [n.name, n.attachable, n.encrypted, n.subnet ?? null],
+        check: networkIdScript(n.name),
+        triggers: [n.name, n.attachable, n.encrypted, n.subnet ?? null, args.manager.instance],
         ignoreUnreachableOnDelete: true,
       },
       // the component's dependsOn (the ready swarm) does not hold back its children: given to the command

@@ -1,6 +1,7 @@
 import { execFileSync } from "child_process";
+import { randomBytes } from "crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, STACK, up, WORK } from "./lab";
+import { CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, STACK, stateText, up, WORK } from "./lab";
 
 /** An HTTP GET from this machine, with headers; returns status, headers and body. */
 function curl(url: string, headers: Record<string, string> = {}): { body: string; headers: string } {
@@ -74,6 +75,25 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     for (let i = 0; i < 15; i++) backends.add(hostnameOf(curl(`http://${manager}/`, { Host: "sticky.lab.local", Cookie: cookie as string }).body));
     expect([...backends]).toEqual([hostnameOf(first.body)]);
   }, 120_000);
+
+  it("with htpasswd auth: anonymous pulls are refused, services still pull, the password never shows", async () => {
+    const password = `e2e-${randomBytes(12).toString("hex")}`;
+    const registry = { ...(servicesConfig().registry as object), auth: { username: "e2e", password, allowPlainHttp: true } };
+    const res = await up({ ...servicesConfig(), registry }, ["registry"]);
+    const status = (url: string) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", url], { encoding: "utf8" });
+    expect(status(`http://${manager}:5000/v2/`)).toBe("401");
+    expect(status(`http://e2e:${password}@${manager}:5000/v2/`)).toBe("200");
+    // the manager logged in: --with-registry-auth hands its credentials to the worker that pulls
+    const ref = `${manager}:5000/swarmlab/whoami:v2`;
+    nodeDocker("manager1", ["image", "rm", "-f", ref]);
+    nodeDocker("manager1", ["service", "create", "-d", "--with-registry-auth", "--name", "e2e-auth", "--constraint", "node.role==worker", "--endpoint-mode", "dnsrr", ref]);
+    await eventually("a worker pulls with the credentials", () => /Running/.test(nodeDocker("manager1", ["service", "ps", "e2e-auth", "--format", "{{.CurrentState}}"])));
+    nodeDocker("manager1", ["service", "rm", "e2e-auth"]);
+    expect(res.stdout.includes(password)).toBe(false);
+    expect(stateText().includes(password)).toBe(false);
+    await up(servicesConfig());
+    expect(status(`http://${manager}:5000/v2/`)).toBe("200");
+  }, 600_000);
 
   it("a second pulumi up changes nothing", async () => {
     const res = await up(servicesConfig());

@@ -1,6 +1,14 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, servicesConfig, up } from "./lab";
+import { spawnSync } from "child_process";
+import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, PASSPHRASE, servicesConfig, STACK, up, WORK } from "./lab";
+
+/** `npm run status` against the e2e stack: what a user sees. */
+function status(): { code: number; out: string; err: string } {
+  const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+  const r = spawnSync("npm", ["run", "-s", "status"], { encoding: "utf8", env });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
 
 type Node = { name: string; role: string; labels?: Record<string, string> };
 
@@ -20,6 +28,24 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
   beforeAll(async () => {
     await up(servicesConfig());
   }, 900_000);
+
+  it("npm run status shows the swarm as it is, and says clearly when it cannot be reached", () => {
+    const ok = status();
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^manager1\s+manager\s+active\s+ready\s+\S+\s+reachable leader/m);
+    expect(ok.out).toMatch(/^worker1\s+worker\s+active\s+ready\s+\S+\s+zone=a/m);
+    expect(ok.out).toMatch(/^whoami\s+whoami_whoami\s+3\/3/m);
+    expect(ok.out).toMatch(/^registry\s+http:\/\/\S+:5000\/v2\/\s+200$/m);
+    const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-manager1 iptables ${op} INPUT -p tcp --dport 22 -j REJECT`);
+    block("-I");
+    try {
+      const down = status();
+      expect(down.code).toBe(2);
+      expect(down.err).toContain("swarmlab: the cluster is unreachable: no SSH answer from the leader manager1");
+    } finally {
+      block("-D");
+    }
+  }, 120_000);
 
   it("recreates and rejoins a worker removed behind swarmlab's back, without a stale Down entry", async () => {
     expect(running("whoami_whoami")).toBe(3);

@@ -97,9 +97,10 @@ export function servicesConfig(): Record<string, unknown> {
   };
 }
 
-export function toConfigMap(cfg: Record<string, unknown>): ConfigMap {
+/** Config values as Pulumi stores them; keys listed in `secret` are encrypted (pulumi config set --secret). */
+export function toConfigMap(cfg: Record<string, unknown>, secret: string[] = []): ConfigMap {
   const map: ConfigMap = {};
-  for (const [k, v] of Object.entries(cfg)) map[`swarmlab:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v) };
+  for (const [k, v] of Object.entries(cfg)) map[`swarmlab:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: secret.includes(k) };
   return map;
 }
 
@@ -121,12 +122,12 @@ export function labStack(): Promise<Stack> {
 }
 
 /** Replaces the whole `swarmlab:` config of the e2e stack. */
-export async function setConfig(cfg: Record<string, unknown>): Promise<Stack> {
+export async function setConfig(cfg: Record<string, unknown>, secret: string[] = []): Promise<Stack> {
   const stack = await labStack();
   const current = await stack.getAllConfig();
   const stale = Object.keys(current).filter((k) => k.startsWith("swarmlab:") && !(k.slice("swarmlab:".length) in cfg));
   if (stale.length) await stack.removeAllConfig(stale);
-  await stack.setAllConfig(toConfigMap(cfg));
+  await stack.setAllConfig(toConfigMap(cfg, secret));
   return stack;
 }
 
@@ -137,8 +138,8 @@ export interface UpResult {
 }
 
 /** `pulumi up` with the given config; the text it printed is kept for secret scans. */
-export async function up(cfg: Record<string, unknown>): Promise<UpResult> {
-  const stack = await setConfig(cfg);
+export async function up(cfg: Record<string, unknown>, secret: string[] = []): Promise<UpResult> {
+  const stack = await setConfig(cfg, secret);
   let text = "";
   const res = await stack.up({ onOutput: (o) => (text += o), color: "never" });
   const outputs: Record<string, unknown> = {};

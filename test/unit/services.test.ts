@@ -552,7 +552,8 @@ case "$1 $2" in
   "network inspect")
     [ -f ${dir}/exists ] || exit 1
     case "$*" in *"{{.Driver}} {{.Scope}}"*) cat ${dir}/exists; echo;; *"{{.Id}}"*) echo net-id-1;; esac;;
-  "network create"|"network rm") ;;
+  "network create") echo "overlay swarm" > ${dir}/exists;;
+  "network rm") ;;
   "service ls") printf 'svc1\\nsvc2\\nsvc3\\n';;
   "service inspect") printf '%s\\n' ${services.users ?? "'web_app other-net '"};;
   *) exit 1;;
@@ -564,26 +565,27 @@ esac`,
 
   it("creates an attachable, encrypted overlay with its subnet and labels (the cluster's last)", () => {
     const script = networkCreateScript(net({ encrypted: true, subnet: "10.20.0.0/24", labels: { tier: "back" } }), { "swarmlab.cluster": "lab" });
-    expect(script.split("\n").pop()).toBe(
+    expect(script.split("\n").map((l) => l.trim())).toContain(
       "docker network create --driver overlay --attachable --opt encrypted --subnet '10.20.0.0/24' --label 'tier=back' --label 'swarmlab.cluster=lab' 'backend' >/dev/null",
     );
     const e = engine();
-    expect(runScript(script, e.bin)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(runScript(script, e.bin)).toEqual({ code: 0, stdout: "net-id-1\n", stderr: "" });
     expect(e.log()).toEqual([
       "docker network inspect backend",
       "docker network create --driver overlay --attachable --opt encrypted --subnet 10.20.0.0/24 --label tier=back --label swarmlab.cluster=lab backend",
+      "docker network inspect -f {{.Id}} backend",
     ]);
   });
 
   it("leaves out the flags that are off", () => {
     const script = networkCreateScript(net({ attachable: false }), {});
-    expect(script.split("\n").pop()).toBe("docker network create --driver overlay 'backend' >/dev/null");
+    expect(script.split("\n").map((l) => l.trim())).toContain("docker network create --driver overlay 'backend' >/dev/null");
   });
 
   it("does nothing when the overlay exists, and refuses a non-overlay network of that name", () => {
     const script = networkCreateScript(net(), { "swarmlab.cluster": "lab" });
     const ok = engine("overlay swarm");
-    expect(runScript(script, ok.bin)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(runScript(script, ok.bin)).toEqual({ code: 0, stdout: "net-id-1\n", stderr: "" });
     expect(ok.log().some((l) => l.startsWith("docker network create"))).toBe(false);
     const clash = engine("bridge local");
     expect(runScript(script, clash.bin)).toEqual({ code: 1, stdout: "", stderr: "a network named backend exists and is not a swarm overlay network: rename one of them\n" });
