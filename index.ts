@@ -5,7 +5,7 @@ import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
 import { ClusterServices } from "./components/services";
 import { buildImages, planBuilds } from "./components/services/build";
-import { deployStacks, loadStacks, stacksOutput } from "./components/stacks"; // --- stacks ---
+import { deployStacks, loadStacks, stacksOutput } from "./components/stacks";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { checkQuorum } from "./components/swarm/quorum";
 
@@ -21,35 +21,33 @@ async function previousManagers(): Promise<string[]> {
 }
 
 export = async () => {
-  // Everything the user wrote is checked before any resource is registered.
-  const cfg = loadClusterConfig(pulumi.runtime.allConfig(), `Pulumi.${pulumi.getStack()}.yaml`);
+  const source = `Pulumi.${pulumi.getStack()}.yaml`;
+  const root = process.cwd();
+
+  // Everything the user wrote is checked before any resource is registered: the config, the
+  // manager set against the last deployment, every stack file, and what the stacks ask of the cluster.
+  const cfg = loadClusterConfig(pulumi.runtime.allConfig(), source);
   const quorum = checkQuorum(await previousManagers(), cfg.nodes);
   quorum.warnings.forEach((w) => pulumi.log.warn(w));
-  if (quorum.errors.length) {
-    throw new ConfigError(quorum.errors.map((message) => ({ source: `Pulumi.${pulumi.getStack()}.yaml`, path: "swarmlab:nodes", message })));
-  }
-
-  // --- stacks (1/3): every stack file is checked before any resource is registered ---
-  const stackFiles = loadStacks(cfg, process.cwd(), { configSource: `Pulumi.${pulumi.getStack()}.yaml`, env: process.env });
+  if (quorum.errors.length) throw new ConfigError(quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message })));
+  const stackFiles = loadStacks(cfg, root, { configSource: source, env: process.env });
   const impossible = crossCheck(cfg, stackFiles);
   if (impossible.length) throw new ConfigError(impossible);
   // services with `build:` are built and pushed to the cluster registry: refused here without one
-  const builds = planBuilds(stackFiles, { root: process.cwd(), registryEnabled: cfg.registry.enabled });
-  // --- end stacks ---
+  const builds = planBuilds(stackFiles, { root, registryEnabled: cfg.registry.enabled });
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source: `Pulumi.${pulumi.getStack()}.yaml` });
+  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source });
 
-  // --- stacks (2/3): deployed once the swarm is ready ---
   // docker.Image (and so the docker provider plugin) only when a stack builds something
   const auth = cfg.registry.auth;
   const built = builds.length && services.registryAddress
-    ? buildImages(stackFiles, { registry: services.registryAddress, root: process.cwd(), auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
+    ? buildImages(stackFiles, { registry: services.registryAddress, root, auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
     : undefined;
   const stacks = deployStacks(stackFiles, {
     manager: swarm.manager,
-    root: process.cwd(),
+    root,
     traefikNetwork: cfg.traefik.enabled ? cfg.traefik.network : undefined,
     // Services that do not choose get what the kernels support (auto: vip/ingress with IPVS, dnsrr/host without).
     defaults: swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode })),
@@ -57,7 +55,6 @@ export = async () => {
     dependsOn: [...swarm.ready, ...services.ready],
     images: built,
   });
-  // --- end stacks ---
 
   return {
     cluster: cfg.name,
@@ -70,7 +67,7 @@ export = async () => {
     urls: services.urls,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),
-    // --- stacks (3/3): per stack, per service: swarm name, mode, desired replicas ---
+    // per stack, per service: swarm name, mode, desired replicas
     stacks: stacksOutput(stacks, stackFiles),
   };
 };

@@ -17,13 +17,12 @@ fi
 
 ssh-keygen -q -t ed25519 -N '' -f "$key" <<<y >/dev/null
 docker network create --subnet "$prefix.0/24" --label "bench=$name" "$name" >/dev/null
-caps="--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined --device-cgroup-rule a*:*rwm -v /sys/fs/cgroup:/sys/fs/cgroup:rw"
-docker run --rm --privileged --entrypoint true "$image" >/dev/null 2>&1 && caps=--privileged
+caps=(--cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined --device-cgroup-rule 'a *:* rwm' -v /sys/fs/cgroup:/sys/fs/cgroup:rw)
+docker run --rm --privileged --entrypoint true "$image" >/dev/null 2>&1 && caps=(--privileged)
 for i in $(seq 1 "$nodes"); do
   docker volume create --label "bench=$name" "$name-$i" >/dev/null
-  # shellcheck disable=SC2086
   docker run -d --name "$name-$i" --hostname "node$i" --network "$name" --ip "$prefix.$((9 + i))" --label "bench=$name" \
-    $caps --tmpfs /run --tmpfs /tmp -v "$name-$i:/var/lib/docker" -e SWARMLAB_AUTHORIZED_KEYS="$(cat "$key.pub")" "$image" >/dev/null
+    "${caps[@]}" --tmpfs /run --tmpfs /tmp -v "$name-$i:/var/lib/docker" -e SWARMLAB_AUTHORIZED_KEYS="$(cat "$key.pub")" "$image" >/dev/null
 done
 on() { ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=2 "root@$prefix.$((9 + $1))" "${@:2}"; }
 for i in $(seq 1 "$nodes"); do

@@ -1,5 +1,6 @@
 import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
+import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, STACK, stateText, up, WORK } from "./lab";
 
@@ -15,12 +16,24 @@ const hostnameOf = (body: string) => body.match(/^Hostname: (.*)$/m)?.[1] ?? "";
 
 describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image delivery", () => {
   let outputs: Record<string, unknown> = {};
+  let upText = "";
   let manager = "";
 
   beforeAll(async () => {
-    outputs = (await up(servicesConfig())).outputs;
+    const res = await up(servicesConfig());
+    outputs = res.outputs;
+    upText = res.stdout;
     manager = (outputs.nodes as { address: string }[])[0].address;
   }, 900_000);
+
+  it("detects whether the kernels have IPVS, and without it warns and publishes in host mode with DNS round robin", () => {
+    const ipvs = fs.existsSync("/proc/net/ip_vs");
+    expect(outputs.networkModes).toEqual(ipvs ? { publishMode: "ingress", endpointMode: "vip" } : { publishMode: "host", endpointMode: "dnsrr" });
+    if (!ipvs) expect(upText).toContain("no IPVS in the kernel of manager1, worker1, worker2: the routing mesh and virtual IPs would not work");
+    const ports = nodeDocker("manager1", ["service", "inspect", "-f", "{{json .Endpoint.Spec}}", "swarmlab-traefik_traefik"]);
+    expect(ports).toContain(ipvs ? '"Mode":"vip"' : '"Mode":"dnsrr"');
+    expect(ports).toContain(ipvs ? '"PublishMode":"ingress"' : '"PublishMode":"host"');
+  });
 
   it("side-loads the configured images into every node", () => {
     for (const node of ["manager1", "worker1", "worker2"]) {
