@@ -20,8 +20,26 @@ export const dockerLabSchema = z
       .describe("how Pulumi reaches the nodes: their IPs (Linux) or ports published on 127.0.0.1 (Docker Desktop)"),
     sshPortBase: port.default(22200).describe("with published reachability: node i's SSH is 127.0.0.1:<base+i>"),
     dockerHost: z.string().optional().describe("the engine hosting the lab (default: DOCKER_HOST or the local socket)"),
+    addresses: z
+      .record(z.string(), ipv4)
+      .default({})
+      .describe("pinned node addresses (node name -> IP in the subnet); the others are derived from their names"),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    const prefix = h.subnet.split("/")[0].split(".").slice(0, 3).join(".");
+    const seen = new Map<string, string>();
+    for (const [name, ip] of Object.entries(h.addresses)) {
+      const host = Number(ip.split(".")[3]);
+      const path = ["addresses", name];
+      if (!ip.startsWith(`${prefix}.`) || host < 2 || host > 254) {
+        ctx.addIssue({ code: "custom", path, message: `expected an address from ${prefix}.2 to ${prefix}.254 (hosts.subnet ${h.subnet}), got "${ip}"` });
+      } else if (seen.has(ip)) {
+        ctx.addIssue({ code: "custom", path, message: `${ip} is already pinned for node "${seen.get(ip)}"` });
+      }
+      seen.set(ip, name);
+    }
+  });
 export type DockerLabHosts = z.infer<typeof dockerLabSchema>;
 
 const sshHostSchema = z
@@ -138,9 +156,9 @@ export interface HostsProblem {
  */
 export function checkHostsAgainstNodes(hosts: HostsConfig, nodeNames: readonly string[]): HostsProblem[] {
   const problems: HostsProblem[] = [];
-  const entries = hosts.kind === "ssh" ? hosts.hosts : hosts.kind === "hcloud" ? hosts.nodes : undefined;
+  const entries = hosts.kind === "ssh" ? hosts.hosts : hosts.kind === "hcloud" ? hosts.nodes : hosts.kind === "docker-lab" ? hosts.addresses : undefined;
   if (!entries) return problems;
-  const where = hosts.kind === "ssh" ? "hosts.hosts" : "hosts.nodes";
+  const where = hosts.kind === "ssh" ? "hosts.hosts" : hosts.kind === "docker-lab" ? "hosts.addresses" : "hosts.nodes";
   if (hosts.kind === "ssh") {
     for (const name of nodeNames) {
       if (!(name in entries)) {

@@ -41,7 +41,7 @@ export function fnv1a(text: string): number {
  * Each node's address is derived from its name (first free slot from its hash, in config order),
  * so adding or removing a node never moves the others and addresses survive a Docker restart.
  */
-export function assignAddresses(subnet: string, names: string[]): Map<string, string> {
+export function assignAddresses(subnet: string, names: string[], pinned: Record<string, string> = {}): Map<string, string> {
   const [base, bits] = subnet.split("/");
   if (Number(bits) > 24) throw new Error(`docker-lab subnet ${subnet}: expected a /24 or larger network`);
   const prefix = base.split(".").slice(0, 3).join(".");
@@ -50,7 +50,10 @@ export function assignAddresses(subnet: string, names: string[]): Map<string, st
   if (names.length > slots) throw new Error(`docker-lab: at most ${slots} nodes fit in ${subnet}`);
   const used = new Set<number>();
   const out = new Map<string, string>();
-  for (const name of names) {
+  // Pinned addresses first: a pin settles a clash between two names that hash to the same slot.
+  for (const ip of Object.values(pinned)) used.add(Number(ip.split(".")[3]) - 10);
+  for (const name of names.filter((n) => pinned[n])) out.set(name, pinned[name]);
+  for (const name of names.filter((n) => !pinned[n])) {
     let slot = fnv1a(name) % slots;
     while (used.has(slot)) slot = (slot + 1) % slots;
     used.add(slot);
@@ -60,7 +63,7 @@ export function assignAddresses(subnet: string, names: string[]): Map<string, st
 }
 
 export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfig[], published: boolean): LabPlan {
-  const ips = assignAddresses(hosts.subnet, nodes.map((n) => n.name));
+  const ips = assignAddresses(hosts.subnet, nodes.map((n) => n.name), hosts.addresses);
   return {
     network: `swarmlab-${cluster}`,
     subnet: hosts.subnet,

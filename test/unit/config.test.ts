@@ -51,6 +51,7 @@ describe("loadClusterConfig: the dev stack", () => {
         privileged: "auto",
         reachability: "auto",
         sshPortBase: 22200,
+        addresses: {},
       },
       nodes: [
         { name: "manager1", role: "manager", labels: {}, availability: "active" },
@@ -122,6 +123,16 @@ describe("loadClusterConfig: the dev stack", () => {
 
 describe("loadClusterConfig: bad configurations, one exact message each", () => {
   const cases: [string, Record<string, unknown>, string][] = [
+    [
+      "a pinned lab address outside the subnet",
+      { "swarmlab:hosts": { kind: "docker-lab", addresses: { worker1: "10.0.0.5" } } },
+      'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker1: expected an address from 172.28.0.2 to 172.28.0.254 (hosts.subnet 172.28.0.0/24), got "10.0.0.5"',
+    ],
+    [
+      "the same lab address pinned twice",
+      { "swarmlab:hosts": { kind: "docker-lab", addresses: { worker1: "172.28.0.50", worker2: "172.28.0.50" } } },
+      'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker2: 172.28.0.50 is already pinned for node "worker1"',
+    ],
     [
       "unknown top-level key",
       { "swarmlab:nodez": [] },

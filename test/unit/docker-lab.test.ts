@@ -68,6 +68,15 @@ describe("assignAddresses", () => {
     expect(Object.fromEntries(assignAddresses("172.28.0.0/24", ["node9", "node10"]))).toEqual({ node9: "172.28.0.102", node10: "172.28.0.103" });
   });
 
+  it("keeps a pinned address, and the others stay clear of it: a pin settles a clash for good", async () => {
+    // without the pin, removing node9 moves node10 from .103 to .102; pinned, node10 keeps .103
+    const pinned = { node10: "172.28.0.103" };
+    expect(Object.fromEntries(assignAddresses("172.28.0.0/24", ["node9", "node10"], pinned))).toEqual({ node9: "172.28.0.102", node10: "172.28.0.103" });
+    expect(Object.fromEntries(assignAddresses("172.28.0.0/24", ["node10"], pinned))).toEqual({ node10: "172.28.0.103" });
+    // a name hashing onto a pinned slot moves on
+    expect(Object.fromEntries(assignAddresses("172.28.0.0/24", ["node9"], { other: "172.28.0.102" }))).toEqual({ node9: "172.28.0.103" });
+  });
+
   it("fills all 240 slots and refuses one more (instead of searching forever)", async () => {
     const names = Array.from({ length: 240 }, (_, i) => `n${i}`);
     expect(new Set(assignAddresses("172.28.0.0/24", names).values()).size).toBe(240);
@@ -224,5 +233,22 @@ describe("nodeCreateScript", () => {
 
   it("labLabels puts the cluster first and keeps extra labels", async () => {
     expect(labLabels("lab", { "swarmlab.stack": "web" })).toEqual({ "swarmlab.cluster": "lab", "swarmlab.stack": "web" });
+  });
+});
+
+describe("pinned lab addresses", () => {
+  it("refuses a pin for a node that does not exist, before any resource", async () => {
+    const { loadClusterConfig } = await import("../../components/config/load");
+    const { createHosts } = await import("../../components/hosts");
+    const cfg = loadClusterConfig(
+      {
+        "swarmlab:nodes": JSON.stringify([{ name: "manager1", role: "manager" }, { name: "worker1" }]),
+        "swarmlab:hosts": JSON.stringify({ kind: "docker-lab", privileged: true, reachability: "direct", addresses: { worker9: "172.28.0.50" } }),
+      },
+      "Pulumi.dev.yaml",
+    );
+    expect(() => createHosts(cfg, {}, "Pulumi.dev.yaml")).toThrow(
+      'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker9: "worker9" is not a node: expected one of "manager1", "worker1" (add it to nodes or remove this entry)',
+    );
   });
 });
