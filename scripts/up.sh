@@ -19,4 +19,6 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
 fi
 
 select_stack
-pulumi_cmd up --yes --stack "$STACK" "$@"
+# --continue-on-error: a node that fails (SSH down, say) does not stop the work on the others;
+# its dependents are skipped and the next run converges.
+pulumi_cmd up --yes --continue-on-error --stack "$STACK" "$@"

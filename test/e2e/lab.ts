@@ -141,7 +141,8 @@ export interface UpResult {
 export async function up(cfg: Record<string, unknown>, secret: string[] = []): Promise<UpResult> {
   const stack = await setConfig(cfg, secret);
   let text = "";
-  const res = await stack.up({ onOutput: (o) => (text += o), color: "never" });
+  // continueOnError as `npm run up` passes it: one unreachable node does not stop the others
+  const res = await stack.up({ onOutput: (o) => (text += o), color: "never", continueOnError: true });
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
   return { stdout: text, changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
