@@ -92,6 +92,10 @@ export const vagrantSchema = z
     kind: z.literal("vagrant"),
     box: z.string().default("debian/bookworm64"),
     provider: z.enum(["virtualbox", "libvirt"]).default("virtualbox"),
+    libvirtDriver: z
+      .enum(["kvm", "qemu"])
+      .default("kvm")
+      .describe("libvirt only: kvm (hardware virtualisation) or qemu (software emulation, slower: where nested KVM cannot boot a guest)"),
     cpus: z.number().int().min(1).default(2),
     memory: z.number().int().min(512).default(2048).describe("MiB per VM"),
     subnet: cidr.default("192.168.56.0/24").describe("private network; each node gets a fixed address from .10 up, derived from its name"),

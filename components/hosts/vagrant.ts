@@ -80,6 +80,7 @@ Vagrant.configure("2") do |config|
     vb.memory = ${hosts.memory}
   end
   config.vm.provider "libvirt" do |lv|
+    lv.driver = ${rubyString(hosts.libvirtDriver)}
     lv.cpus = ${hosts.cpus}
     lv.memory = ${hosts.memory}
   end
@@ -214,9 +215,18 @@ export function vagrantPrerequisites(provider: VagrantHosts["provider"], probe: 
     const plugins = probe("vagrant", ["plugin", "list"]);
     if (plugins.status !== 0 || !/^vagrant-libvirt\b/m.test(plugins.stdout)) {
       missing.push("hosts.provider libvirt needs the vagrant-libvirt plugin: vagrant plugin install vagrant-libvirt (Debian/Ubuntu: apt-get install vagrant-libvirt libvirt-daemon-system)");
+    } else if (probe("virsh", ["--version"]).status === 0 && probe("virsh", ["-c", "qemu:///system", "uri"]).status !== 0) {
+      // virsh is optional (libvirt-clients); where it is there, it tells a stopped daemon apart.
+      missing.push("hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash scripts/libvirtd.sh) and make sure your user is in the libvirt group");
     }
   }
   return missing;
+}
+
+/** What replaces a VM when it changes. The libvirt driver only when not the default, so that VMs made before the setting existed are kept. */
+export function vmTriggers(hosts: VagrantHosts, m: VagrantMachine): (string | number)[] {
+  const driver = hosts.provider === "libvirt" && hosts.libvirtDriver !== "kvm" ? [hosts.libvirtDriver] : [];
+  return [hosts.box, hosts.provider, hosts.cpus, hosts.memory, m.fqdn, m.ip, ...driver];
 }
 
 export interface VagrantLabArgs {
@@ -259,7 +269,7 @@ export class VagrantLab extends pulumi.ComponentResource {
           update: machineUpScript(plan, m, args.hosts.provider),
           delete: machineDestroyScript(plan, m),
           environment,
-          triggers: [args.hosts.box, args.hosts.provider, args.hosts.cpus, args.hosts.memory, m.fqdn, m.ip],
+          triggers: vmTriggers(args.hosts, m),
           timeoutSeconds: 1800,
         },
         { parent: this, dependsOn: previous, additionalSecretOutputs: ["stdout"] },

@@ -9,18 +9,16 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { securityFlags } from "../../components/hosts/dockerLab";
-import { e2eEnabled, labImages, ROOT } from "./lab";
+import { e2eEnabled, labImages, ownStack, pulumiRoot, ROOT, stepTimer } from "./lab";
 
 const NAME = process.env.SWARMLAB_E2E_SSH_NAME ?? "e2e-ssh";
 const PREFIX = process.env.SWARMLAB_E2E_SSH_PREFIX ?? "10.231.7"; // a /24 of its own
 const NETWORK = `${NAME}-machines`;
 const MARK = `swarmlab.e2e=${NAME}`; // the machines are not swarmlab's: their own label, for cleanup
-const WORK = path.join(ROOT, "test/e2e/.work", NAME);
-const PASSPHRASE = "swarmlab-e2e";
 const SSHD_IMAGE = "swarmlab/e2e-sshd:latest";
 
 const MACHINES = [
@@ -42,13 +40,6 @@ function inNode(node: string, args: string[]): string {
 function cleanup(): void {
   spawnSync("bash", ["-c", `docker rm -f $(docker ps -aq --filter label=${MARK}) >/dev/null 2>&1; docker volume rm $(docker volume ls -q --filter label=${MARK}) >/dev/null 2>&1; docker network rm ${NETWORK} >/dev/null 2>&1; true`]);
 }
-
-function pulumiRoot(): string {
-  const version = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
-  return path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "versions", version);
-}
-
-const env = { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(WORK, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true" };
 
 /** Makes the three machines and returns each one's ed25519 host key. */
 function makeMachines(publicKey: string): Record<string, string> {
@@ -96,16 +87,10 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
   let upOutput = "";
   const outputs: Record<string, unknown> = {};
   const configFile = path.join(ROOT, `Pulumi.${NAME}.yaml`);
-  const timings: Record<string, number> = {};
+  const { timings, timed } = stepTimer();
   const dockerdBefore: Record<string, string> = {};
-  const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
-    const t = Date.now();
-    try {
-      return await f();
-    } finally {
-      timings[what] = Math.round((Date.now() - t) / 1000);
-    }
-  };
+  let work = "";
+  let env: Record<string, string> = {};
 
   beforeAll(async () => {
     keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-e2e-"));
@@ -119,9 +104,7 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
         if (!dockerdBefore[n]) sh("sleep 1");
       }
     }
-    fs.mkdirSync(path.join(WORK, "state"), { recursive: true });
-    const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack({ stackName: NAME, workDir: ROOT }, { pulumiCommand, envVars: env });
+    ({ stack, work, env } = await ownStack(NAME));
     // The stack file as a user writes it (structured YAML), then the key as a user sets it.
     const file = parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown>;
     file.config = {
@@ -151,7 +134,7 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
       await stack.workspace.removeStack(NAME).catch(() => undefined);
     }
     fs.rmSync(configFile, { force: true });
-    fs.rmSync(WORK, { recursive: true, force: true });
+    if (work) fs.rmSync(work, { recursive: true, force: true });
     if (keyDir) fs.rmSync(keyDir, { recursive: true, force: true });
     cleanup();
   }, 300_000);
@@ -176,7 +159,7 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
     const body = privateKey.split("\n")[1];
     expect(body.length).toBeGreaterThan(20);
     expect(upOutput).not.toContain(body);
-    const state = sh(`cat $(find ${path.join(WORK, "state")} -name '*.json' -path '*stacks*')`);
+    const state = sh(`cat $(find ${path.join(work, "state")} -name '*.json' -path '*stacks*')`);
     expect(state).toContain("swarmlab:hosts:SshMachines");
     expect(state).not.toContain(body);
     expect(fs.readFileSync(configFile, "utf8")).not.toContain(body);

@@ -37,7 +37,7 @@ function pulumiVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
 }
 
-function pulumiRoot(): string {
+export function pulumiRoot(): string {
   return path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "versions", pulumiVersion());
 }
 
@@ -53,11 +53,11 @@ export function missingPrerequisites(): string[] {
 }
 
 /**
- * True when the e2e tests can run. Where a prerequisite is absent they are skipped, except in CI
+ * True when the e2e tests can run (`extra`: what a file needs besides, already found missing). Where a prerequisite is absent they are skipped, except in CI
  * (CI=true), where a skipped end-to-end test would hide a broken pipeline: there it is an error.
  */
-export function e2eEnabled(): boolean {
-  const missing = missingPrerequisites();
+export function e2eEnabled(extra: string[] = []): boolean {
+  const missing = [...missingPrerequisites(), ...extra];
   if (missing.length === 0) return true;
   const why = `end-to-end prerequisites missing: ${missing.join("; ")}`;
   if (process.env.CI === "true") throw new Error(`${why} (CI=true: failing instead of skipping)`);
@@ -104,21 +104,36 @@ export function toConfigMap(cfg: Record<string, unknown>, secret: string[] = [])
   return map;
 }
 
+/** A stack of this project with its own file backend under test/e2e/.work/<name> (the shared lab's, or a host kind's own). */
+export async function ownStack(name: string): Promise<{ stack: Stack; work: string; env: Record<string, string> }> {
+  const work = path.join(ROOT, "test/e2e/.work", name);
+  fs.mkdirSync(path.join(work, "state"), { recursive: true });
+  const env = { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true" };
+  const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: ROOT }, { pulumiCommand, envVars: env });
+  return { stack, work, env };
+}
+
 let stackPromise: Promise<Stack> | undefined;
 
 /** The e2e stack, created once per test process. */
 export function labStack(): Promise<Stack> {
-  stackPromise ??= (async () => {
-    fs.mkdirSync(path.join(WORK, "state"), { recursive: true });
-    const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
-    const ws = await LocalWorkspace.create({
-      workDir: ROOT,
-      pulumiCommand,
-      envVars: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(WORK, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true" },
-    });
-    return LocalWorkspace.createOrSelectStack({ stackName: STACK, workDir: ROOT }, { pulumiCommand, envVars: ws.envVars });
-  })();
+  stackPromise ??= ownStack(STACK).then((s) => s.stack);
   return stackPromise;
+}
+
+/** Times the named steps of a test file, for a line of figures at its end (never for assertions). */
+export function stepTimer(): { timings: Record<string, number>; timed: <T>(what: string, f: () => Promise<T>) => Promise<T> } {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    const t = Date.now();
+    try {
+      return await f();
+    } finally {
+      timings[what] = Math.round((Date.now() - t) / 1000);
+    }
+  };
+  return { timings, timed };
 }
 
 /** Replaces the whole `swarmlab:` config of the e2e stack. */

@@ -21,6 +21,7 @@ import {
   renderVagrantfile,
   vagrantHostnames,
   vagrantPrerequisites,
+  vmTriggers,
   type Probe,
 } from "../../components/hosts/vagrant";
 import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
@@ -146,6 +147,11 @@ puts JSON.generate(Vagrant::LOG)`;
     expect(log).toContainEqual(["vm.box", "generic/debian12"]);
     expect(log).toContainEqual(["vm.provider[libvirt].memory", 4096]);
     expect(log).toContainEqual(["vm.provider[virtualbox].cpus", 4]);
+    expect(log).toContainEqual(["vm.provider[libvirt].driver", "kvm"]);
+  });
+
+  it("asks libvirt for software emulation with libvirtDriver: qemu", () => {
+    expect(renderVagrantfile("lab", hosts({ provider: "libvirt", libvirtDriver: "qemu" }))).toContain('lv.driver = "qemu"');
   });
 });
 
@@ -251,6 +257,14 @@ describe("vagrant: prerequisites at plan time", () => {
     ]);
   });
 
+  it("names a libvirt daemon that does not answer, when virsh is there to ask it", () => {
+    const base = { "vagrant --version": "Vagrant 2.3.4", "vagrant plugin list": "vagrant-libvirt (0.11.2, system)\n" };
+    expect(vagrantPrerequisites("libvirt", probe({ ...base, "virsh --version": "9.0.0" }))).toEqual([
+      "hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash scripts/libvirtd.sh) and make sure your user is in the libvirt group",
+    ]);
+    expect(vagrantPrerequisites("libvirt", probe({ ...base, "virsh --version": "9.0.0", "virsh -c qemu:///system uri": "qemu:///system\n" }))).toEqual([]);
+  });
+
   it("is satisfied by vagrant with the plugin (as Debian's package lists it) or with VirtualBox", () => {
     expect(vagrantPrerequisites("libvirt", probe({ "vagrant --version": "Vagrant 2.3.4", "vagrant plugin list": "vagrant-libvirt (0.11.2, system)\n" }))).toEqual([]);
     expect(vagrantPrerequisites("virtualbox", probe({ "vagrant --version": "Vagrant 2.3.4", "VBoxManage --version": "7.0.20r163906" }))).toEqual([]);
@@ -281,6 +295,10 @@ describe("vagrant: resources", () => {
     expect(vms[0].inputs.create).toContain("vagrant up 'docker.lan' --provider libvirt");
     expect(vms[0].inputs.delete).toContain("vagrant destroy -f 'docker.lan'");
     expect(vms[0].inputs.triggers).toEqual(["debian/bookworm64", "libvirt", 2, 2048, "docker.lan", "192.168.56.129"]);
+    // qemu (software emulation) is another VM; kvm, the default, leaves the triggers of older VMs as they were
+    const m = { node: DEV[0], fqdn: "docker.lan", ip: "192.168.56.129" };
+    expect(vmTriggers(hosts({ provider: "libvirt", libvirtDriver: "qemu" }), m)).toEqual(["debian/bookworm64", "libvirt", 2, 2048, "docker.lan", "192.168.56.129", "qemu"]);
+    expect(vmTriggers(hosts({ provider: "virtualbox", libvirtDriver: "qemu" }), m)).toHaveLength(6);
     expect(vms[0].additionalSecretOutputs).toContain("stdout");
     const env = vms[0].inputs.environment as Record<string, string>;
     expect(env.SWARMLAB_VAGRANTFILE).toBe(renderVagrantfile("vlab", hosts({ provider: "libvirt" })));
