@@ -117,7 +117,7 @@ async function run(inputs: CommandInputs, script: string, phase: string, opts: {
     const unreachable = !!inputs.connection && res.code === SSH_UNREACHABLE && !wrongKey;
     if (unreachable && opts.tolerateUnreachable) return res;
     if (unreachable && Date.now() < dialDeadline) {
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 250)); // a node's sshd comes up within seconds: ask often
       continue;
     }
     const reason = unreachable

@@ -6,13 +6,22 @@ import { shellQuote as q } from "../command/ssh";
 import type { Availability, Role } from "../config/cluster";
 
 /**
+ * Shell: polls `cond` (a command list) every 0.2 s until it holds or `seconds` have passed. A
+ * deadline rather than a count, since each poll takes time too; fine-grained because every wait
+ * sits on the path from nothing to a Ready swarm.
+ */
+export function waitUntil(cond: string, seconds: number): string {
+  return `end=$((SECONDS + ${seconds})); until ${cond}; do [ $SECONDS -ge $end ] && break; sleep 0.2; done`;
+}
+
+/**
  * Waits for dockerd and reports `engine=<version>` and `ipvs=yes|no`: the per-host readiness gate
  * (SSH dial retries are the caller's). Without IPVS in the kernel the routing mesh and virtual IPs
  * silently do not work, so the cluster falls back to host publishing and DNS round robin.
  */
 export function readyScript(timeoutSeconds: number): string {
   return [
-    `for i in $(seq 1 ${timeoutSeconds}); do docker info >/dev/null 2>&1 && break; sleep 1; done`,
+    waitUntil("docker info >/dev/null 2>&1", timeoutSeconds),
     `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname) after ${timeoutSeconds} s" >&2; exit 1; }`,
     "echo \"engine=$(docker version --format '{{.Server.Version}}')\"",
     "if [ -e /proc/net/ip_vs ] || { modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; }; then echo ipvs=yes; else echo ipvs=no; fi",
@@ -130,11 +139,15 @@ export function settingsScript(s: NodeSettings): string {
   const add = wanted.map((k) => `--label-add ${q(`${k}=${s.labels[k]}`)}`).join(" ");
   return [
     `id=${id}; st=""`,
-    `for i in $(seq 1 ${s.readyTimeoutSeconds}); do st=$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null || true); [ "$st" = ready ] && break; sleep 1; done`,
+    waitUntil(`st=$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null || true); [ "$st" = ready ]`, s.readyTimeoutSeconds),
     `[ "$st" = ready ] || { echo "node ${s.name} ($id) is not Ready after ${s.readyTimeoutSeconds} s (state: \${st:-unknown})" >&2; exit 1; }`,
+    // Stale entries: the same hostname, Down or at this node's own address (a machine recreated
+    // behind swarmlab's back still counts as Ready until its heartbeats time out), and nameless
+    // Down entries (joins that never completed). A live machine elsewhere with the same hostname stays.
+    `addr=$(docker node inspect -f '{{.Status.Addr}}' "$id")`,
     `for old in $(docker node ls -q); do [ "$old" = "$id" ] && continue`,
-    // ...and nameless Down entries: joins that never completed (they never reported a hostname).
-    `  case "$(docker node inspect -f '{{.Description.Hostname}} {{.Status.State}}' "$old")" in ${q(`${s.name} down`)}|" down") ;; *) continue;; esac`,
+    `  IFS='|' read -r h ost oaddr <<<"$(docker node inspect -f '{{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}}' "$old")"`,
+    `  if [ "$h" = ${q(s.name)} ] && { [ "$ost" = down ] || [ "$oaddr" = "$addr" ]; }; then :; elif [ -z "$h" ] && [ "$ost" = down ]; then :; else continue; fi`,
     `  docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null`,
     `done`,
     `role=$(docker node inspect -f '{{.Spec.Role}}' "$id")`,
@@ -149,7 +162,7 @@ export function settingsScript(s: NodeSettings): string {
     `retry docker node update --availability ${s.availability} $rm_args ${add} "$id"`,
     ...(s.role === "manager"
       ? [
-          `for i in $(seq 1 ${s.readyTimeoutSeconds}); do [ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ] && break; sleep 1; done`,
+          waitUntil(`[ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ]`, s.readyTimeoutSeconds),
         ]
       : []),
     `docker node inspect -f '{{.Spec.Role}} {{.Spec.Availability}}' "$id"`,

@@ -5,7 +5,7 @@ import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../components/config/cluster";
 import { checkQuorum, faultTolerance } from "../../components/swarm/quorum";
-import { initScript, joinScript, leaveScript, parseKeyValues, parseNodeList, settingsScript, type NodeSettings } from "../../components/swarm/scripts";
+import { initScript, joinScript, leaveScript, parseKeyValues, parseNodeList, settingsScript, waitUntil, type NodeSettings } from "../../components/swarm/scripts";
 
 /**
  * A fake `docker` (and `hostname`) first on PATH. Its state lives in files of one directory:
@@ -32,7 +32,8 @@ case "$*" in
   "swarm join-token -q manager") echo SWMTKN-1-fake-manager ;;
   "node ls -q") get nodes ;;
   "node inspect -f {{.Status.State}} "*) get "status-$last" ;;
-  "node inspect -f {{.Description.Hostname}} {{.Status.State}} "*) echo "$(get "hostname-$last") $(get "status-$last")" ;;
+  "node inspect -f {{.Status.Addr}} "*) get "addr-$last" ;;
+  "node inspect -f {{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}} "*) echo "$(get "hostname-$last")|$(get "status-$last")|$(get "addr-$last")" ;;
   "node inspect -f {{.Spec.Role}} {{.Spec.Availability}} "*) echo "$(get "role-$last") $(get "availability-$last")" ;;
   "node inspect -f {{.Spec.Role}} "*) get "role-$last" ;;
   "node inspect -f {{range \$k, \$v := .Spec.Labels}}{{\$k}} {{end}} "*) get "labels-$last" ;;
@@ -86,6 +87,21 @@ describe("the fake docker", () => {
     expect(r.status).toBe(99);
     expect(r.stderr).toBe("fake docker: unexpected arguments: volume ls\n");
     expect(calls()).toEqual(["volume ls"]);
+  });
+});
+
+describe("waitUntil", () => {
+  const bash = (script: string) => spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { encoding: "utf8" });
+
+  it("stops polling as soon as the condition holds", () => {
+    const r = bash(`n=0\n${waitUntil("n=$((n + 1)); [ $n -ge 3 ]", 30)}\necho "polls=$n"`);
+    expect(r.stdout.trim()).toBe("polls=3");
+  });
+
+  it("gives up at the deadline and lets the script report it (strict mode does not abort the loop)", () => {
+    const r = bash(`${waitUntil("false", 0)}\necho gave-up`);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("gave-up");
   });
 });
 
@@ -231,8 +247,9 @@ describe("leaveScript", () => {
 describe("settingsScript", () => {
   const base: NodeSettings = { nodeId: "id-w1", name: "worker1", role: "worker", availability: "active", labels: {}, readyTimeoutSeconds: 5 };
 
-  function node(id: string, o: { role: string; labels?: string; status?: string; hostname?: string }): void {
+  function node(id: string, o: { role: string; labels?: string; status?: string; hostname?: string; addr?: string }): void {
     write(`role-${id}`, o.role);
+    write(`addr-${id}`, o.addr ?? `addr-of-${id}`);
     write(`labels-${id}`, o.labels ?? "");
     write(`status-${id}`, o.status ?? "ready");
     write(`hostname-${id}`, o.hostname ?? id);
@@ -290,6 +307,18 @@ describe("settingsScript", () => {
     node("id-w1", { role: "worker", hostname: "worker1" });
     expect(run(settingsScript(base)).status).toBe(0);
     expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node update --availability active id-w1"]);
+  });
+
+  it("removes a stale entry still listed Ready at the node's own address (its heartbeats have not timed out yet)", async () => {
+    write("nodes", "id-old\nid-w1\nid-twin\nid-nameless\nid-stranger");
+    node("id-old", { role: "worker", hostname: "worker1", addr: "10.0.0.5" });
+    node("id-twin", { role: "worker", hostname: "worker1", addr: "10.0.0.9" });
+    node("id-nameless", { role: "worker", status: "down", hostname: "" });
+    node("id-stranger", { role: "worker", hostname: "worker2", addr: "10.0.0.5" });
+    node("id-w1", { role: "worker", hostname: "worker1", addr: "10.0.0.5" });
+    expect(run(settingsScript(base)).status).toBe(0);
+    // the Ready twin elsewhere is another live machine, and another hostname is another node
+    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node demote id-nameless", "node rm --force id-nameless", "node update --availability active id-w1"]);
   });
 
   it("fails with the node's name and state when it never becomes Ready", async () => {
