@@ -49,6 +49,7 @@ export = async () => {
     manager: swarm.manager,
     root,
     traefikNetwork: cfg.traefik.enabled ? cfg.traefik.network : undefined,
+    traefikCertResolver: cfg.traefik.enabled ? cfg.traefik.acme?.resolver : undefined,
     // Services that do not choose get what the kernels support (auto: vip/ingress with IPVS, dnsrr/host without).
     defaults: swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode })),
     clusterLabels: { "swarmlab.cluster": cfg.name },

@@ -1,6 +1,6 @@
 /*
  * Validate stack files and print the compose YAML swarmlab would deploy, like `docker stack config`.
- *   node --import tsx scripts/validate.ts [--traefik-network NAME] [--dnsrr] [--host-ports] <file>...
+ *   node --import tsx scripts/validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <file>...
  * Warnings go to stderr; on any error every problem is printed and the exit code is 1.
  */
 import { parseArgs } from "node:util";
@@ -8,7 +8,7 @@ import { ConfigError } from "../components/config/errors";
 import { renderCompose } from "../components/stacks/compose";
 import { loadStackFile } from "../components/stacks/load";
 
-const usage = "usage: validate.ts [--traefik-network NAME] [--dnsrr] [--host-ports] <stack file>...";
+const usage = "usage: validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <stack file>...";
 
 function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
@@ -16,6 +16,7 @@ function main(argv: string[]): number {
     allowPositionals: true,
     options: {
       "traefik-network": { type: "string", default: "traefik-public" },
+      "cert-resolver": { type: "string" },
       dnsrr: { type: "boolean", default: false },
       "host-ports": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -35,6 +36,7 @@ function main(argv: string[]): number {
         name: loaded.name,
         source: file,
         traefikNetwork: values["traefik-network"],
+        traefikCertResolver: values["cert-resolver"],
         defaults: {
           endpointMode: values.dnsrr ? "dnsrr" : undefined,
           publishMode: values["host-ports"] ? "host" : undefined,

@@ -69,6 +69,14 @@ export const traefikSchema = z
     httpsPort: z.number().int().min(1).max(65535).default(443),
     dashboardPort: z.number().int().min(1).max(65535).default(8080),
     dashboard: z.boolean().default(true),
+    dashboardAuth: z
+      .object({
+        username: z.string().min(1),
+        password: z.string().min(8).describe("kept as a Pulumi secret; stored on the swarm as a bcrypt htpasswd line"),
+      })
+      .strict()
+      .optional()
+      .describe("basic auth in front of the dashboard and API"),
     acme: z
       .object({
         email: z.string().email(),
@@ -192,6 +200,9 @@ function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
       const [section, field] = key.split(".");
       ctx.addIssue({ code: "custom", path: [section, field], message: `port ${port} is already published by ${other}` });
     } else seen.set(port, key);
+  }
+  if (c.traefik.dashboardAuth && !c.traefik.dashboard) {
+    ctx.addIssue({ code: "custom", path: ["traefik", "dashboardAuth"], message: "protects the dashboard, which is off: set traefik.dashboard: true or remove dashboardAuth" });
   }
   if (c.traefik.acme && c.traefik.enabled === false) {
     ctx.addIssue({ code: "custom", path: ["traefik", "acme"], message: "ACME needs traefik.enabled: true" });

@@ -67,44 +67,58 @@ function describeExpected(expected: string): string {
   return typeNames[expected] ?? expected;
 }
 
-/** Turns one zod issue into our "expected ..., got ..." sentence. */
-export function issueMessage(issue: z.core.$ZodIssue): string {
+/** Keys whose values are secrets: an error says what kind of value was found, never the value. */
+const SECRET_KEYS = /^(password|privateKey|secrets|token)$/i;
+
+export function isSecretPath(path: readonly PropertyKey[]): boolean {
+  return path.some((k) => typeof k === "string" && SECRET_KEYS.test(k));
+}
+
+/** A secret as it appears in an error: its kind and length only. */
+function describeSecret(value: unknown): string {
+  if (typeof value === "string") return `a secret of ${value.length} character(s)`;
+  return typeof value === "number" || typeof value === "boolean" ? `a ${typeof value}` : describeValue(value);
+}
+
+/** Turns one zod issue into our "expected ..., got ..." sentence (`secret`: the value is not shown). */
+export function issueMessage(issue: z.core.$ZodIssue, secret = false): string {
+  const show = secret ? describeSecret : describeValue;
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case "invalid_type":
       if (input === undefined) return `is required (expected ${describeExpected(issue.expected)})`;
-      return `expected ${describeExpected(issue.expected)}, got ${describeValue(input)}`;
+      return `expected ${describeExpected(issue.expected)}, got ${show(input)}`;
     case "invalid_value":
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" | ")}, got ${describeValue(input)}`;
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(" | ")}, got ${show(input)}`;
     case "unrecognized_keys":
       return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (check the spelling; see the configuration reference in README.md)`;
     case "too_small": {
       const op = issue.inclusive ? ">=" : ">";
-      if (issue.origin === "array") return `expected at least ${issue.minimum} item(s), got ${describeValue(input)}`;
-      if (issue.origin === "string") return `expected a non-empty string of at least ${issue.minimum} character(s), got ${describeValue(input)}`;
-      return `expected a number ${op} ${issue.minimum}, got ${describeValue(input)}`;
+      if (issue.origin === "array") return `expected at least ${issue.minimum} item(s), got ${show(input)}`;
+      if (issue.origin === "string") return `expected a non-empty string of at least ${issue.minimum} character(s), got ${show(input)}`;
+      return `expected a number ${op} ${issue.minimum}, got ${show(input)}`;
     }
     case "too_big": {
       const op = issue.inclusive ? "<=" : "<";
-      if (issue.origin === "array") return `expected at most ${issue.maximum} item(s), got ${describeValue(input)}`;
-      if (issue.origin === "string") return `expected at most ${issue.maximum} character(s), got ${describeValue(input)}`;
-      return `expected a number ${op} ${issue.maximum}, got ${describeValue(input)}`;
+      if (issue.origin === "array") return `expected at most ${issue.maximum} item(s), got ${show(input)}`;
+      if (issue.origin === "string") return `expected at most ${issue.maximum} character(s), got ${show(input)}`;
+      return `expected a number ${op} ${issue.maximum}, got ${show(input)}`;
     }
     case "invalid_format":
-      return `expected ${issue.message && !issue.message.startsWith("Invalid") ? issue.message : (formatNames[issue.format] ?? `a ${issue.format}`)}, got ${describeValue(input)}`;
+      return `expected ${issue.message && !issue.message.startsWith("Invalid") ? issue.message : (formatNames[issue.format] ?? `a ${issue.format}`)}, got ${show(input)}`;
     case "invalid_key":
       // a record key that fails its schema: say what the key should look like, as for any value
-      return issue.issues[0] ? issueMessage(issue.issues[0]) : `${issue.message}, got ${describeValue(input)}`;
+      return issue.issues[0] ? issueMessage(issue.issues[0], secret) : `${issue.message}, got ${show(input)}`;
     case "invalid_union": {
       const u = issue as { discriminator?: string; options?: unknown[] };
       if (u.discriminator && u.options) {
         const found = input && typeof input === "object" ? (input as Record<string, unknown>)[u.discriminator] : input;
-        return `expected ${u.options.map((v) => JSON.stringify(v)).join(" | ")}, got ${describeValue(found)}`;
+        return `expected ${u.options.map((v) => JSON.stringify(v)).join(" | ")}, got ${show(found)}`;
       }
-      return `${issue.message === "Invalid input" ? "does not match any accepted form" : issue.message}, got ${describeValue(input)}`;
+      return `${issue.message === "Invalid input" ? "does not match any accepted form" : issue.message}, got ${show(input)}`;
     }
     case "not_multiple_of":
-      return `expected a multiple of ${String(issue.divisor)}, got ${describeValue(input)}`;
+      return `expected a multiple of ${String(issue.divisor)}, got ${show(input)}`;
     default:
       return issue.message;
   }
@@ -118,7 +132,7 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], source: st
     if (issue.code === "invalid_union" && u.discriminator && path[path.length - 1] !== u.discriminator) {
       path = [...path, u.discriminator];
     }
-    return { source, path: formatPath(path), message: issueMessage(issue) };
+    return { source, path: formatPath(path), message: issueMessage(issue, isSecretPath(path)) };
   });
 }
 

@@ -335,7 +335,8 @@ export const exposeSchema = z.strictObject({
   port: portNumber.describe("port the service listens on inside its containers"),
   sticky: z.boolean().optional().describe("sticky sessions with a cookie (default false)"),
   path: z.string().regex(/^\/\S*$/, 'a path starting with "/"').optional().describe("only requests under this path prefix"),
-  entrypoint: z.string().min(1).optional().describe("Traefik entrypoint (default: the cluster's)"),
+  entrypoint: z.string().min(1).optional().describe("Traefik entrypoint (default: the cluster's; websecure with tls)"),
+  tls: z.boolean().optional().describe("serve over HTTPS on websecure (certificates from the cluster's ACME resolver when set), and redirect HTTP to it"),
 });
 export type Expose = z.infer<typeof exposeSchema>;
 export const swarmlabExtension = z.strictObject({ expose: exposeSchema.optional() });

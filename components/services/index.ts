@@ -13,6 +13,8 @@ import { OverlayNetwork } from "./network";
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "./registry";
 import { TRAEFIK_STACK, traefikCompose, visualizerCompose } from "./traefik";
 
+const bcryptHtpasswd = (username: string, password: string) => htpasswdLine(username, password, (pw, salt) => bcrypt.hashSync(pw, salt));
+
 /** A stack swarmlab writes itself (registry, Traefik, visualizer), checked by the same schema as users' files. */
 export function systemStack(name: string, text: string, values: Record<string, string> = {}): PreparedStack {
   const source = `swarmlab's ${name} stack`;
@@ -81,7 +83,7 @@ export class ClusterServices extends pulumi.ComponentResource {
           }, after),
       );
       const auth = cfg.registry.auth;
-      const values: Record<string, string> = auth ? { REGISTRY_HTPASSWD: htpasswdLine(auth.username, auth.password, (pw, salt) => bcrypt.hashSync(pw, salt)) } : {};
+      const values: Record<string, string> = auth ? { REGISTRY_HTPASSWD: bcryptHtpasswd(auth.username, auth.password) } : {};
       const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
       const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
       this.ready.push(registry, ...trust);
@@ -105,7 +107,9 @@ export class ClusterServices extends pulumi.ComponentResource {
     }
 
     if (cfg.traefik.enabled) {
-      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name)), [...imagesLoaded, ...networks]);
+      const dashAuth = cfg.traefik.dashboardAuth;
+      const users: Record<string, string> = dashAuth ? { TRAEFIK_DASHBOARD_USERS: bcryptHtpasswd(dashAuth.username, dashAuth.password) } : {};
+      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name), users), [...imagesLoaded, ...networks]);
       this.ready.push(traefik);
       urls.traefik = managerAddress.apply((a) => `http://${a}:${cfg.traefik.httpPort}/`);
       if (cfg.traefik.dashboard) urls.dashboard = managerAddress.apply((a) => `http://${a}:${cfg.traefik.dashboardPort}/dashboard/`);

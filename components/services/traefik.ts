@@ -29,8 +29,11 @@ export function traefikArgs(cfg: TraefikConfig): string[] {
   return args;
 }
 
-/** Labels that serve Traefik's own dashboard and API on the dashboard entrypoint. */
-export function dashboardLabels(): Record<string, string> {
+/** Where the htpasswd line of `dashboardAuth` is mounted in the Traefik container (a swarm secret). */
+export const DASHBOARD_USERS_FILE = "/run/secrets/dashboard-users";
+
+/** Labels that serve Traefik's own dashboard and API on the dashboard entrypoint, behind basic auth when asked. */
+export function dashboardLabels(withAuth = false): Record<string, string> {
   return {
     "traefik.enable": "true",
     "traefik.http.routers.swarmlab-dashboard.rule": "PathPrefix(`/api`) || PathPrefix(`/dashboard`)",
@@ -38,15 +41,23 @@ export function dashboardLabels(): Record<string, string> {
     "traefik.http.routers.swarmlab-dashboard.service": "api@internal",
     // The swarm provider needs a port label on every enabled service, even one served internally.
     "traefik.http.services.swarmlab-dashboard.loadbalancer.server.port": "8080",
+    ...(withAuth
+      ? {
+          "traefik.http.routers.swarmlab-dashboard.middlewares": "swarmlab-dashboard-auth",
+          "traefik.http.middlewares.swarmlab-dashboard-auth.basicauth.usersfile": DASHBOARD_USERS_FILE,
+        }
+      : {}),
   };
 }
 
 /**
  * Traefik as a compose stack: on a manager (it reads the swarm API through the socket), attached to
  * the public overlay network. With ACME it runs one replica pinned to one manager, where the
- * certificate store's volume lives.
+ * certificate store's volume lives. With dashboardAuth the users file is a swarm secret whose
+ * content comes from the environment variable TRAEFIK_DASHBOARD_USERS (content-hashed name).
  */
 export function traefikCompose(cfg: TraefikConfig, pinnedManager: string): string {
+  const withAuth = cfg.dashboard && !!cfg.dashboardAuth;
   const ports: [number, number][] = [
     [80, cfg.httpPort],
     [443, cfg.httpsPort],
@@ -61,10 +72,11 @@ export function traefikCompose(cfg: TraefikConfig, pinnedManager: string): strin
         ports: ports.map(([target, published]) => ({ target, published, protocol: "tcp" })),
         volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", ...(cfg.acme ? ["traefik-acme:/acme"] : [])],
         networks: [cfg.network],
+        ...(withAuth ? { secrets: [{ source: "dashboard-users", target: "dashboard-users", mode: 0o400 }] } : {}),
         deploy: {
           replicas: 1,
           placement: { constraints },
-          labels: cfg.dashboard ? dashboardLabels() : {},
+          labels: cfg.dashboard ? dashboardLabels(withAuth) : {},
           restart_policy: { condition: "any", delay: "2s" },
           update_config: { order: "stop-first" },
         },
@@ -72,6 +84,7 @@ export function traefikCompose(cfg: TraefikConfig, pinnedManager: string): strin
     },
     networks: { [cfg.network]: { external: true } },
     ...(cfg.acme ? { volumes: { "traefik-acme": {} } } : {}),
+    ...(withAuth ? { secrets: { "dashboard-users": { environment: "TRAEFIK_DASHBOARD_USERS" } } } : {}),
   };
   return JSON.stringify(doc, null, 2);
 }

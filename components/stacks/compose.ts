@@ -31,6 +31,8 @@ export interface RenderOptions {
   traefikNetwork?: string;
   /** Traefik entrypoint for exposed services that do not name one; default: Traefik's default entrypoints. */
   traefikEntrypoint?: string;
+  /** The cluster's ACME certificate resolver: what `expose.tls` routers get their certificates from. */
+  traefikCertResolver?: string;
   /** Image overrides: service name or original image reference -> image reference to deploy. */
   images?: Record<string, string>;
   /** Cluster-wide defaults for services that do not set them (no IPVS: dnsrr + host publishing). */
@@ -105,23 +107,48 @@ function normaliseObjects(objects: Record<string, Json | null> | undefined, clus
 // Traefik
 // ---------------------------------------------------------------------------------------------
 
-/** Traefik v3 labels (swarm provider) routing `expose.host` (and path) to the service's port. */
-export function traefikLabels(stackName: string, serviceName: string, expose: Expose, network: string, entrypoint?: string): Record<string, string> {
+/** Where exposed services are routed: the Traefik network, the default entrypoint, the ACME resolver. */
+export interface TraefikRouting {
+  network: string;
+  entrypoint?: string;
+  certResolver?: string;
+}
+
+/**
+ * Traefik v3 labels (swarm provider) routing `expose.host` (and path) to the service's port. With
+ * `tls`, the router serves HTTPS on websecure (certificates from the ACME resolver when the cluster
+ * has one, else Traefik's default certificate) and a second router on web redirects HTTP to it.
+ */
+export function traefikLabels(stackName: string, serviceName: string, expose: Expose, routing: TraefikRouting): Record<string, string> {
   const id = `${stackName}_${serviceName}`.replace(/[^a-zA-Z0-9_-]/g, "-");
   const router = `traefik.http.routers.${id}`;
   const service = `traefik.http.services.${id}.loadbalancer`;
   const rule = expose.path ? `Host(\`${expose.host}\`) && PathPrefix(\`${expose.path}\`)` : `Host(\`${expose.host}\`)`;
   const labels: Record<string, string> = {
     "traefik.enable": "true",
-    "traefik.swarm.network": network,
+    "traefik.swarm.network": routing.network,
     [`${router}.rule`]: rule,
     [`${service}.server.port`]: String(expose.port),
   };
-  const entrypoints = expose.entrypoint ?? entrypoint;
+  const entrypoints = expose.entrypoint ?? (expose.tls ? "websecure" : routing.entrypoint);
   if (entrypoints) labels[`${router}.entrypoints`] = entrypoints;
+  if (expose.tls) {
+    labels[`${router}.tls`] = "true";
+    if (routing.certResolver) labels[`${router}.tls.certresolver`] = routing.certResolver;
+    const redirect = `${id}-https`;
+    Object.assign(labels, {
+      [`traefik.http.routers.${id}-http.rule`]: rule,
+      [`traefik.http.routers.${id}-http.entrypoints`]: "web",
+      [`traefik.http.routers.${id}-http.middlewares`]: redirect,
+      [`traefik.http.routers.${id}-http.service`]: id,
+      [`traefik.http.middlewares.${redirect}.redirectscheme.scheme`]: "https",
+      [`traefik.http.middlewares.${redirect}.redirectscheme.permanent`]: "true",
+    });
+  }
   if (expose.sticky) {
     labels[`${service}.sticky.cookie`] = "true";
     labels[`${service}.sticky.cookie.name`] = id;
+    if (expose.tls) labels[`${service}.sticky.cookie.secure`] = "true";
   }
   return labels;
 }
@@ -199,7 +226,10 @@ function renderService(name: string, service: Service, opts: RenderOptions): Jso
   else delete out.networks;
 
   const deployLabels: Record<string, string | null> = { ...toMap(deploy.labels), ...(opts.clusterLabels ?? {}) };
-  if (expose) Object.assign(deployLabels, traefikLabels(opts.name, name, expose, opts.traefikNetwork ?? "", opts.traefikEntrypoint));
+  if (expose) {
+    const routing = { network: opts.traefikNetwork ?? "", entrypoint: opts.traefikEntrypoint, certResolver: opts.traefikCertResolver };
+    Object.assign(deployLabels, traefikLabels(opts.name, name, expose, routing));
+  }
   const renderedDeploy: Json = { ...deploy };
   if (mode) renderedDeploy.endpoint_mode = mode;
   if (deploy.resources) {

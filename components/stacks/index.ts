@@ -101,6 +101,8 @@ export interface StacksContext {
   root: string;
   traefikNetwork?: string;
   traefikEntrypoint?: string;
+  /** The ACME resolver for `expose.tls` routers. */
+  traefikCertResolver?: string;
   /** Cluster defaults for services that do not choose (no IPVS: dnsrr and host publishing). */
   defaults: pulumi.Input<NonNullable<RenderOptions["defaults"]>>;
   /** Labels on every service and object (`swarmlab.cluster=<name>`). */
@@ -120,7 +122,7 @@ export function deployStacks(stacks: PreparedStack[], ctx: StacksContext, opts: 
       new StackDeployment(`stack-${s.name}`, {
         stack: s,
         manager: ctx.manager,
-        render: { traefikNetwork: ctx.traefikNetwork, traefikEntrypoint: ctx.traefikEntrypoint, clusterLabels: ctx.clusterLabels },
+        render: { traefikNetwork: ctx.traefikNetwork, traefikEntrypoint: ctx.traefikEntrypoint, traefikCertResolver: ctx.traefikCertResolver, clusterLabels: ctx.clusterLabels },
         defaults: ctx.defaults,
         converge: ctx.converge,
         dependsOn: ctx.dependsOn,

@@ -178,7 +178,7 @@ describe("renderCompose: Traefik from x-swarmlab.expose", () => {
   });
 
   it("adds sticky-session labels named after the stack and service", () => {
-    expect(traefikLabels("shop", "cart", { host: "cart.lab.local", port: 80, sticky: true }, "traefik-public")).toEqual({
+    expect(traefikLabels("shop", "cart", { host: "cart.lab.local", port: 80, sticky: true }, { network: "traefik-public" })).toEqual({
       "traefik.enable": "true",
       "traefik.swarm.network": "traefik-public",
       "traefik.http.routers.shop_cart.rule": "Host(`cart.lab.local`)",
@@ -186,6 +186,37 @@ describe("renderCompose: Traefik from x-swarmlab.expose", () => {
       "traefik.http.services.shop_cart.loadbalancer.sticky.cookie": "true",
       "traefik.http.services.shop_cart.loadbalancer.sticky.cookie.name": "shop_cart",
     });
+  });
+
+  it("with tls, routes HTTPS on websecure with the cluster's ACME resolver and redirects HTTP to it", () => {
+    const labels = traefikLabels("shop", "cart", { host: "cart.example.org", port: 80, tls: true, sticky: true }, { network: "edge", certResolver: "le" });
+    expect(labels).toEqual({
+      "traefik.enable": "true",
+      "traefik.swarm.network": "edge",
+      "traefik.http.routers.shop_cart.rule": "Host(`cart.example.org`)",
+      "traefik.http.routers.shop_cart.entrypoints": "websecure",
+      "traefik.http.routers.shop_cart.tls": "true",
+      "traefik.http.routers.shop_cart.tls.certresolver": "le",
+      "traefik.http.routers.shop_cart-http.rule": "Host(`cart.example.org`)",
+      "traefik.http.routers.shop_cart-http.entrypoints": "web",
+      "traefik.http.routers.shop_cart-http.middlewares": "shop_cart-https",
+      "traefik.http.routers.shop_cart-http.service": "shop_cart",
+      "traefik.http.middlewares.shop_cart-https.redirectscheme.scheme": "https",
+      "traefik.http.middlewares.shop_cart-https.redirectscheme.permanent": "true",
+      "traefik.http.services.shop_cart.loadbalancer.server.port": "80",
+      "traefik.http.services.shop_cart.loadbalancer.sticky.cookie": "true",
+      "traefik.http.services.shop_cart.loadbalancer.sticky.cookie.name": "shop_cart",
+      "traefik.http.services.shop_cart.loadbalancer.sticky.cookie.secure": "true",
+    });
+  });
+
+  it("with tls and no ACME resolver, uses Traefik's default certificate; an explicit entrypoint still wins", () => {
+    const labels = traefikLabels("shop", "cart", { host: "cart.lab.local", port: 80, tls: true, entrypoint: "internal" }, { network: "edge", entrypoint: "web" });
+    expect(labels["traefik.http.routers.shop_cart.entrypoints"]).toBe("internal");
+    expect(labels["traefik.http.routers.shop_cart.tls"]).toBe("true");
+    expect(Object.keys(labels).filter((k) => k.includes("certresolver"))).toEqual([]);
+    const plain = traefikLabels("shop", "cart", { host: "cart.lab.local", port: 80 }, { network: "edge", certResolver: "le" });
+    expect(Object.keys(plain).filter((k) => k.includes("tls") || k.includes("-http"))).toEqual([]);
   });
 
   it("keeps the service's own networks and deploy labels", () => {

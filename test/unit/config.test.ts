@@ -271,6 +271,17 @@ describe("loadClusterConfig: bad configurations, one exact message each", () => 
       "Pulumi.dev.yaml: swarmlab:traefik.acme: ACME needs traefik.enabled: true",
     ],
     [
+      "dashboard auth without the dashboard",
+      { "swarmlab:traefik": { dashboard: false, dashboardAuth: { username: "ops", password: "long enough" } } },
+      "Pulumi.dev.yaml: swarmlab:traefik.dashboardAuth: protects the dashboard, which is off: set traefik.dashboard: true or remove dashboardAuth",
+    ],
+    [
+      "dashboard password too short",
+      { "swarmlab:traefik": { dashboardAuth: { username: "ops", password: "short" } } },
+      // a secret is described, never quoted
+      "Pulumi.dev.yaml: swarmlab:traefik.dashboardAuth.password: expected a non-empty string of at least 8 character(s), got a secret of 5 character(s)",
+    ],
+    [
       "ACME email that is not one",
       { "swarmlab:traefik": { enabled: true, acme: { email: "nope" } } },
       'Pulumi.dev.yaml: swarmlab:traefik.acme.email: expected an email address, got "nope"',

@@ -255,6 +255,33 @@ describe("traefikCompose", () => {
   });
 });
 
+describe("traefik dashboardAuth", () => {
+  it("puts basic auth in front of the dashboard router, the users file a swarm secret from the environment", async () => {
+    const cfg = traefikCfg({ dashboardAuth: { username: "ops", password: "correct horse" } });
+    expect(dashboardLabels(true)).toEqual({
+      ...dashboardLabels(),
+      "traefik.http.routers.swarmlab-dashboard.middlewares": "swarmlab-dashboard-auth",
+      "traefik.http.middlewares.swarmlab-dashboard-auth.basicauth.usersfile": "/run/secrets/dashboard-users",
+    });
+    const line = htpasswdLine("ops", "correct horse", (pw, salt) => bcrypt.hashSync(pw, salt));
+    const { prepared, yaml } = await rendered(TRAEFIK_STACK, traefikCompose(cfg, "manager1"), DNSRR, { TRAEFIK_DASHBOARD_USERS: line });
+    const doc = parse(yaml);
+    const [upload] = prepared.uploads;
+    expect(upload).toMatchObject({ kind: "secret", key: "dashboard-users", secret: true, name: expect.stringMatching(/^swarmlab-traefik_dashboard-users_[0-9a-f]{8}$/) });
+    expect(Buffer.from(upload.base64, "base64").toString()).toBe(line);
+    expect(doc.secrets).toEqual({ "dashboard-users": { file: `./${upload.name}`, name: upload.name } });
+    expect(doc.services.traefik.secrets).toEqual([{ source: "dashboard-users", target: "dashboard-users", mode: 0o400 }]);
+    expect(yaml).not.toContain("$2b$");
+    expect(doc.services.traefik.deploy.labels).toEqual(dashboardLabels(true));
+    expect(yaml).not.toContain("correct horse");
+  });
+
+  it("is refused without the dashboard, and ignored by nothing else", () => {
+    expect(traefikCompose(traefikCfg({ dashboard: false }), "manager1")).not.toContain("dashboard-users");
+    expect(JSON.parse(traefikCompose(traefikCfg(), "manager1")).secrets).toBeUndefined();
+  });
+});
+
 describe("visualizerCompose", () => {
   it("on a manager, the socket read-only, its port", async () => {
     const text = visualizerCompose({ image: "dockersamples/visualizer", port: 8081 });
