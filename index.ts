@@ -5,6 +5,7 @@ import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
 import { ClusterServices } from "./components/services";
 import { buildImages, planBuilds } from "./components/services/build";
+import { readRegistryTls } from "./components/services/registryTls";
 import { deployStacks, loadStacks, stacksOutput } from "./components/stacks";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { checkQuorum } from "./components/swarm/quorum";
@@ -35,10 +36,11 @@ export = async () => {
   if (impossible.length) throw new ConfigError(impossible);
   // services with `build:` are built and pushed to the cluster registry: refused here without one
   const builds = planBuilds(stackFiles, { root, registryEnabled: cfg.registry.enabled });
+  const registryTls = cfg.registry.enabled ? readRegistryTls(cfg.registry.tls, { root, source }) : undefined;
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source });
+  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls });
 
   // docker.Image (and so the docker provider plugin) only when a stack builds something
   const auth = cfg.registry.auth;
@@ -65,6 +67,8 @@ export = async () => {
     joinCommands: swarm.joinCommands,
     networkModes: swarm.modes.apply((m) => ({ publishMode: m.publishMode, endpointMode: m.endpointMode })),
     registry: services.registryAddress,
+    // PEM of the CA the engines trust for the registry (registry.tls): trust it on your machine too
+    registryCa: services.registryCa,
     urls: services.urls,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),

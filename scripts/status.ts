@@ -5,6 +5,8 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { type NodeRow, sshOptions, stackOutputs } from "./outputs";
@@ -35,13 +37,17 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-async function answers(url: string): Promise<string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return `${res.status}`;
-  } catch (e) {
-    return `no answer (${(e as Error).name === "TimeoutError" ? "timeout" : "refused"})`;
-  }
+/** The HTTP status a URL answers with; HTTPS is verified against `ca` (the registry's own CA) when given. */
+function answers(url: string, ca?: string): Promise<string> {
+  const client = url.startsWith("https:") ? https : http;
+  return new Promise((done) => {
+    const req = client.get(url, { timeout: 3000, ...(ca ? { ca } : {}) }, (res) => {
+      res.resume();
+      done(`${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
+    req.on("error", (e: NodeJS.ErrnoException) => done(`no answer (${e.code === "TIMEOUT" ? "timeout" : e.code === "ECONNREFUSED" ? "refused" : (e.code ?? e.message)})`));
+  });
 }
 
 async function main(): Promise<number> {
@@ -79,7 +85,8 @@ async function main(): Promise<number> {
   console.log(`\n${table(["STACK", "SERVICE", "REPLICAS", "PORTS", "NODES"], rows)}`);
   const urls = Object.entries((out.urls ?? {}) as Record<string, string>);
   if (urls.length) {
-    const checked = await Promise.all(urls.map(async ([name, url]) => [name, url, await answers(url)]));
+    const ca = typeof out.registryCa === "string" && out.registryCa ? out.registryCa : undefined;
+    const checked = await Promise.all(urls.map(async ([name, url]) => [name, url, await answers(url, ca)]));
     console.log(`\n${table(["URL", "ADDRESS", "HTTP"], checked)}`);
   }
   return 0;

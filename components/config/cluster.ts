@@ -44,6 +44,15 @@ export const registrySchema = z
     enabled: z.boolean().default(true),
     image: z.string().default("registry:2").describe("registry image (CNCF distribution)"),
     port: z.number().int().min(1).max(65535).default(5000),
+    tls: z
+      .object({
+        certFile: z.string().min(1).optional().describe("PEM certificate (with its chain) for the registry address; with keyFile"),
+        keyFile: z.string().min(1).optional().describe("its PEM private key"),
+        caFile: z.string().min(1).optional().describe("CA every engine is told to trust (leave out for a publicly trusted certificate)"),
+      })
+      .strict()
+      .optional()
+      .describe("HTTPS: {} has swarmlab make a CA and a certificate for the registry address; or the files of your own"),
     auth: z
       .object({
         username: z.string().min(1),
@@ -181,12 +190,22 @@ function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: "custom", path: ["stacks", stacks.lastIndexOf(dup), "name"], message: `duplicate stack name "${dup}"` });
   }
   const reg = c.registry;
-  if (reg.enabled && reg.auth && !reg.auth.allowPlainHttp) {
+  if (reg.enabled && reg.auth && !reg.tls && !reg.auth.allowPlainHttp) {
     ctx.addIssue({
       code: "custom",
       path: ["registry", "auth"],
-      message: "basic auth over plain HTTP sends the password in clear text: serve the registry over TLS or set registry.auth.allowPlainHttp: true (lab only)",
+      message: "basic auth over plain HTTP sends the password in clear text: serve the registry over TLS (registry.tls: {}) or set registry.auth.allowPlainHttp: true (lab only)",
     });
+  }
+  if (reg.tls && !reg.tls.certFile !== !reg.tls.keyFile) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["registry", "tls", reg.tls.certFile ? "keyFile" : "certFile"],
+      message: "certFile and keyFile go together: give both, or neither to have swarmlab make a CA and a certificate",
+    });
+  }
+  if (reg.tls?.caFile && !reg.tls.certFile) {
+    ctx.addIssue({ code: "custom", path: ["registry", "tls", "caFile"], message: "is the CA of your own certificate: give certFile and keyFile too (without them swarmlab makes its own CA)" });
   }
   const ports = [
     ...(c.traefik.enabled ? [["traefik.httpPort", c.traefik.httpPort], ["traefik.httpsPort", c.traefik.httpsPort], ["traefik.dashboardPort", c.traefik.dashboardPort]] : []),

@@ -11,6 +11,17 @@ import type { SwarmCluster } from "../swarm/cluster";
 import { ImageDelivery } from "./images";
 import { OverlayNetwork } from "./network";
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "./registry";
+import {
+  type RegistryTlsMaterial,
+  certificateScript,
+  installCertificateScript,
+  installedCertificateCheck,
+  parseCertificates,
+  removeCertificateScript,
+  trustCaScript,
+  trustedCaCheck,
+  untrustCaScript,
+} from "./registryTls";
 import { TRAEFIK_STACK, traefikCompose, visualizerCompose } from "./traefik";
 
 const bcryptHtpasswd = (username: string, password: string) => htpasswdLine(username, password, (pw, salt) => bcrypt.hashSync(pw, salt));
@@ -32,6 +43,8 @@ export interface ClusterServicesArgs {
   hosts: Host[];
   /** The config file named in errors. */
   source: string;
+  /** The registry's own certificate files (registry.tls.certFile...), read before anything was registered. */
+  registryTls?: RegistryTlsMaterial;
 }
 
 /**
@@ -42,6 +55,8 @@ export class ClusterServices extends pulumi.ComponentResource {
   /** What stacks must wait for. */
   readonly ready: pulumi.Resource[] = [];
   readonly registryAddress?: pulumi.Output<string>;
+  /** The CA engines trust for the registry (registry.tls), to trust it elsewhere too. */
+  readonly registryCa?: pulumi.Output<string>;
   readonly urls: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: ClusterServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -72,7 +87,8 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     if (cfg.registry.enabled) {
       const address = pulumi.output(manager.advertiseAddress).apply((a) => registryAddress(a, cfg.registry.port));
-      const trust = args.hosts.map(
+      const tls = cfg.registry.tls ? this.registryTls(name, args, after) : undefined;
+      const trust = tls ? tls.trust : args.hosts.map(
         (h) =>
           new Command(`${name}-trust-registry-${h.name}`, {
             label: `${h.name}: trust the registry`,
@@ -82,6 +98,7 @@ export class ClusterServices extends pulumi.ComponentResource {
             triggers: [h.instance],
           }, after),
       );
+      this.registryCa = tls?.ca;
       const auth = cfg.registry.auth;
       const values: Record<string, string> = auth ? { REGISTRY_HTPASSWD: bcryptHtpasswd(auth.username, auth.password) } : {};
       const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
@@ -103,7 +120,7 @@ export class ClusterServices extends pulumi.ComponentResource {
         this.ready.push(login);
       }
       this.registryAddress = address;
-      urls.registry = managerAddress.apply((a) => `http://${a}:${cfg.registry.port}/v2/`);
+      urls.registry = managerAddress.apply((a) => `${tls ? "https" : "http"}://${a}:${cfg.registry.port}/v2/`);
     }
 
     if (cfg.traefik.enabled) {
@@ -121,6 +138,59 @@ export class ClusterServices extends pulumi.ComponentResource {
     }
 
     this.urls = pulumi.output(urls);
-    this.registerOutputs({ urls: this.urls, registryAddress: this.registryAddress });
+    this.registerOutputs({ urls: this.urls, registryAddress: this.registryAddress, registryCa: this.registryCa });
+  }
+
+  /**
+   * HTTPS for the registry: the user's certificate, or a CA and certificate made here for the
+   * addresses nodes and this machine use; the pair installed on the registry's manager; the CA
+   * trusted by every engine (nothing to trust for a publicly trusted certificate without caFile).
+   */
+  private registryTls(name: string, args: ClusterServicesArgs, opts: pulumi.CustomResourceOptions): { ca?: pulumi.Output<string>; trust: Command[] } {
+    const { manager } = args.swarm;
+    const port = args.cfg.registry.port;
+    let material: pulumi.Output<RegistryTlsMaterial>;
+    if (args.registryTls) {
+      material = pulumi.secret(args.registryTls);
+    } else {
+      const names = pulumi.all([manager.advertiseAddress, manager.address]).apply(([advertise, reachable]) => [advertise, reachable]);
+      const gen = new Command(`${name}-registry-certificate`, {
+        label: "registry CA and certificate (openssl)",
+        create: names.apply((n) => certificateScript(args.cfg.name, n)),
+      }, { ...opts, additionalSecretOutputs: ["stdout"] });
+      material = pulumi.secret(gen.stdout.apply(parseCertificates));
+    }
+    const secretEnv = material.apply((m) => ({ SWARMLAB_REGISTRY_CERT: m.cert, SWARMLAB_REGISTRY_KEY: m.key }));
+    const install = new Command(`${name}-registry-certificate-install`, {
+      label: `${manager.name}: install the registry certificate`,
+      create: installCertificateScript(),
+      update: installCertificateScript(),
+      delete: removeCertificateScript(),
+      check: installedCertificateCheck(),
+      environment: pulumi.secret(secretEnv),
+      connection: manager.ssh,
+      triggers: [manager.instance],
+      ignoreUnreachableOnDelete: true,
+    }, opts);
+    const ca = material.apply((m) => m.ca);
+    if (!args.registryTls || args.registryTls.ca) {
+      const address = pulumi.output(manager.advertiseAddress).apply((a) => registryAddress(a, port));
+      const trust = args.hosts.map(
+        (h) =>
+          new Command(`${name}-trust-registry-ca-${h.name}`, {
+            label: `${h.name}: trust the registry CA`,
+            create: address.apply(trustCaScript),
+            update: address.apply(trustCaScript),
+            delete: address.apply(untrustCaScript),
+            check: address.apply(trustedCaCheck),
+            environment: ca.apply((c) => ({ SWARMLAB_REGISTRY_CA: c ?? "" })),
+            connection: h.ssh,
+            triggers: [h.instance],
+            ignoreUnreachableOnDelete: true,
+          }, opts),
+      );
+      return { ca: pulumi.unsecret(ca.apply((c) => c ?? "")), trust: [install, ...trust] };
+    }
+    return { trust: [install] };
   }
 }

@@ -5,9 +5,13 @@ import type { RegistryConfig } from "../config/cluster";
 /** The registry's stack name and where it keeps its data (a volume on the manager it is pinned to). */
 export const REGISTRY_STACK = "swarmlab-registry";
 
+/** Where the certificate and key live on the registry's manager (bind-mounted read-only into the registry). */
+export const REGISTRY_TLS_DIR = "/etc/swarmlab/registry-tls";
+
 /**
  * The registry as a compose stack: one replica with a volume, constrained to managers and pinned to
- * one of them (a local volume does not follow a task to another node), plain HTTP on `port`.
+ * one of them (a local volume does not follow a task to another node), on `port`: plain HTTP, or
+ * HTTPS with `tls` (the certificate and key from REGISTRY_TLS_DIR on that manager).
  * With auth, the htpasswd file is a swarm secret (content-hashed name; CNCF distribution reads REGISTRY_AUTH_*).
  */
 export function registryCompose(cfg: RegistryConfig, pinnedManager: string, withAuth: boolean): string {
@@ -20,17 +24,22 @@ export function registryCompose(cfg: RegistryConfig, pinnedManager: string, with
         "      - htpasswd",
       ]
     : [];
+  const tls = cfg.tls
+    ? ["      REGISTRY_HTTP_TLS_CERTIFICATE: /certs/registry.crt", "      REGISTRY_HTTP_TLS_KEY: /certs/registry.key"]
+    : [];
   return [
     "services:",
     "  registry:",
     `    image: ${JSON.stringify(cfg.image)}`,
     "    environment:",
     "      REGISTRY_STORAGE_DELETE_ENABLED: \"true\"",
+    ...tls,
     ...auth,
     "    ports:",
     `      - { target: 5000, published: ${cfg.port}, protocol: tcp }`,
     "    volumes:",
     "      - registry-data:/var/lib/registry",
+    ...(cfg.tls ? [`      - ${REGISTRY_TLS_DIR}:/certs:ro`] : []),
     "    deploy:",
     "      replicas: 1",
     "      placement:",

@@ -108,6 +108,28 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     expect(status(`http://${manager}:5000/v2/`)).toBe("200");
   }, 600_000);
 
+  it("with dashboard auth and a TLS route: the API asks for the password, HTTPS answers, HTTP redirects to it", async () => {
+    const password = `e2e-${randomBytes(12).toString("hex")}`;
+    const base = servicesConfig();
+    const traefik = { ...(base.traefik as object), dashboardAuth: { username: "ops", password } };
+    const stacks = [...(base.stacks as object[]), { name: "secure", file: "test/fixtures/stacks/secure.yaml", images: { whoami: labImages().SWARMLAB_WHOAMI_IMAGE } }];
+    const res = await up({ ...base, traefik, stacks }, ["traefik"]);
+    const code = (args: string[]) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", ...args], { encoding: "utf8" });
+    await eventually("the dashboard API asks for credentials", () => code([`http://${manager}:8080/api/version`]) === "401");
+    expect(code(["-u", `ops:${password}`, `http://${manager}:8080/api/version`])).toBe("200");
+    expect(code(["-u", "ops:wrong-password", `http://${manager}:8080/api/version`])).toBe("401");
+    await eventually("Traefik serves secure.lab.local over HTTPS", () => hostnameOf(execFileSync("curl", ["-sk", "--max-time", "5", "-H", "Host: secure.lab.local", `https://${manager}/`], { encoding: "utf8" })) !== "");
+    const redirect = curl(`http://${manager}/`, { Host: "secure.lab.local" });
+    expect(redirect.headers).toMatch(/^HTTP\/1.1 30[18]/);
+    expect(redirect.headers).toMatch(/^Location: https:\/\/secure\.lab\.local\//im);
+    // the plain routes stay plain
+    expect(hostnameOf(curl(`http://${manager}/`, { Host: "whoami.lab.local" }).body)).not.toBe("");
+    expect(res.stdout.includes(password)).toBe(false);
+    expect(stateText().includes(password)).toBe(false);
+    await up(servicesConfig());
+    expect(code([`http://${manager}:8080/api/version`])).toBe("200");
+  }, 600_000);
+
   it("a second pulumi up changes nothing", async () => {
     const res = await up(servicesConfig());
     expect(Object.keys(res.changes).filter((k) => k !== "same" && k !== "read")).toEqual([]);

@@ -6,6 +6,7 @@
  * `pulumi destroy` must leave the machines running and out of the swarm.
  */
 import { execFileSync, spawnSync } from "child_process";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,7 +14,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { securityFlags } from "../../components/hosts/dockerLab";
-import { e2eEnabled, labImages, ownStack, pulumiRoot, ROOT, stepTimer } from "./lab";
+import { e2eEnabled, eventually, labImages, ownStack, pulumiRoot, ROOT, stepTimer } from "./lab";
 
 const NAME = process.env.SWARMLAB_E2E_SSH_NAME ?? "e2e-ssh";
 const PREFIX = process.env.SWARMLAB_E2E_SSH_PREFIX ?? "10.231.7"; // a /24 of its own
@@ -28,6 +29,8 @@ const MACHINES = [
   { name: "worker2", role: "worker", ip: `${PREFIX}.13`, docker: false, labels: { zone: "b" } },
 ];
 const container = (node: string) => `${NAME}-${node}`;
+const REGISTRY_PASSWORD = `e2e-${randomBytes(12).toString("hex")}`;
+const REGISTRY = `${PREFIX}.11:5000`;
 
 function sh(script: string): string {
   return execFileSync("bash", ["-c", script], { encoding: "utf8" });
@@ -115,13 +118,20 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
         hosts: Object.fromEntries(MACHINES.map((m) => [m.name, { address: m.ip, hostKey: hostKeys[m.name] }])),
       },
       "swarmlab:nodes": MACHINES.map((m) => ({ name: m.name, role: m.role, ...(m.labels ? { labels: m.labels } : {}) })),
+      // HTTPS with a CA swarmlab makes, and auth: what a registry on real machines should be
+      "swarmlab:images": { sideLoad: [labImages().SWARMLAB_REGISTRY_IMAGE, labImages().SWARMLAB_WHOAMI_IMAGE] },
+      "swarmlab:registry": { image: labImages().SWARMLAB_REGISTRY_IMAGE, tls: {}, auth: { username: "e2e" } },
     };
     fs.writeFileSync(configFile, stringify(file));
-    execFileSync(path.join(pulumiRoot(), "bin/pulumi"), ["config", "set", "--stack", NAME, "--secret", "--path", "swarmlab:hosts.privateKey", "--", privateKey.trim()], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, PATH: `${path.join(pulumiRoot(), "bin")}:${process.env.PATH}` },
-      stdio: "ignore",
-    });
+    // the secrets as a user sets them: pulumi config set --secret --path
+    const setSecret = (key: string, value: string) =>
+      execFileSync(path.join(pulumiRoot(), "bin/pulumi"), ["config", "set", "--stack", NAME, "--secret", "--path", key, "--", value], {
+        cwd: ROOT,
+        env: { ...process.env, ...env, PATH: `${path.join(pulumiRoot(), "bin")}:${process.env.PATH}` },
+        stdio: "ignore",
+      });
+    setSecret("swarmlab:hosts.privateKey", privateKey.trim());
+    setSecret("swarmlab:registry.auth.password", REGISTRY_PASSWORD);
 
     const res = await timed("first up", () => stack.up({ onOutput: (o) => (upOutput += o), color: "never" }));
     for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
@@ -155,14 +165,44 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
     for (const n of ["manager1", "worker1"]) expect(inNode(n, ["pidof", "dockerd"]).trim()).toBe(dockerdBefore[n]);
   });
 
-  it("keeps the private key out of the output and the state file (secret set with --path)", () => {
+  it("serves the registry over HTTPS with the cluster's CA, trusted by every engine: a worker pulls with credentials, plain HTTP is refused", async () => {
+    const ca = outputs.registryCa as string;
+    expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const caFile = path.join(keyDir, "registry-ca.crt");
+    fs.writeFileSync(caFile, ca);
+    const code = (args: string[]) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", ...args], { encoding: "utf8" });
+    expect(code(["--cacert", caFile, `https://${REGISTRY}/v2/`])).toBe("401");
+    expect(code(["--cacert", caFile, "-u", `e2e:${REGISTRY_PASSWORD}`, `https://${REGISTRY}/v2/`])).toBe("200");
+    expect(code([`http://${REGISTRY}/v2/`])).toBe("400"); // "Client sent an HTTP request to an HTTPS server"
+    for (const m of MACHINES) {
+      expect(inNode(m.name, ["cat", `/etc/docker/certs.d/${REGISTRY}/ca.crt`])).toBe(ca);
+      // trusted through the CA, not listed as an insecure registry
+      expect(inNode(m.name, ["docker", "info", "--format", "{{json .RegistryConfig.IndexConfigs}}"])).not.toContain(REGISTRY);
+    }
+    // the manager is logged in (swarmlab did it): it pushes; the worker that installed Docker pulls with its credentials
+    const ref = `${REGISTRY}/e2e/whoami:tls`;
+    inNode("manager1", ["docker", "tag", labImages().SWARMLAB_WHOAMI_IMAGE, ref]);
+    inNode("manager1", ["docker", "push", ref]);
+    inNode("manager1", ["docker", "service", "create", "-d", "--with-registry-auth", "--name", "e2e-tls-pull", "--constraint", "node.hostname==worker2", "--endpoint-mode", "dnsrr", ref]);
+    try {
+      await eventually("worker2 pulls from the HTTPS registry", () => /^worker2 Running/m.test(inNode("manager1", ["docker", "service", "ps", "e2e-tls-pull", "--format", "{{.Node}} {{.CurrentState}}"])), 120_000);
+    } finally {
+      inNode("manager1", ["docker", "service", "rm", "e2e-tls-pull"]);
+    }
+  }, 300_000);
+
+  it("keeps the private key, the registry password and the registry's TLS key out of the output and the state file (secrets set with --path)", () => {
     const body = privateKey.split("\n")[1];
     expect(body.length).toBeGreaterThan(20);
-    expect(upOutput).not.toContain(body);
+    const tlsKey = inNode("manager1", ["cat", "/etc/swarmlab/registry-tls/registry.key"]).split("\n")[1];
+    expect(tlsKey.length).toBeGreaterThan(20);
     const state = sh(`cat $(find ${path.join(work, "state")} -name '*.json' -path '*stacks*')`);
     expect(state).toContain("swarmlab:hosts:SshMachines");
-    expect(state).not.toContain(body);
-    expect(fs.readFileSync(configFile, "utf8")).not.toContain(body);
+    for (const secret of [body, REGISTRY_PASSWORD, tlsKey]) {
+      expect(upOutput).not.toContain(secret);
+      expect(state).not.toContain(secret);
+      expect(fs.readFileSync(configFile, "utf8")).not.toContain(secret);
+    }
   });
 
   it("a second pulumi up changes nothing", async () => {
@@ -175,6 +215,9 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
     for (const m of MACHINES) {
       expect(sh(`docker inspect -f '{{.State.Running}}' ${container(m.name)}`).trim()).toBe("true");
       expect(inNode(m.name, ["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]).trim()).toBe("inactive");
+      // what swarmlab wrote on the machines for the registry is gone with it
+      expect(inNode(m.name, ["ls", "/etc/docker/certs.d"]).trim()).toBe("");
     }
+    expect(inNode("manager1", ["ls", "/etc/swarmlab"]).trim()).toBe("");
   }, 300_000);
 });

@@ -102,6 +102,12 @@ describe("loadClusterConfig: the dev stack", () => {
     expect(cfg.stacks).toEqual([{ name: "whoami", file: "stacks/whoami.yaml", images: {} }]);
   });
 
+  it("accepts auth without the plain-HTTP opt-in when the registry serves HTTPS", async () => {
+    const cfg = load({ "swarmlab:registry": { tls: {}, auth: { username: "ci", password: "a long password" } } });
+    expect(cfg.registry.tls).toEqual({});
+    expect(cfg.registry.auth?.allowPlainHttp).toBe(false);
+  });
+
   it("accepts a registry with auth when the registry is disabled, and the Traefik network name when Traefik is off", async () => {
     const cfg = load({
       "swarmlab:registry": { enabled: false, auth: { username: "u", password: "password1" } },
@@ -226,7 +232,22 @@ describe("loadClusterConfig: bad configurations, one exact message each", () => 
     [
       "registry basic auth over plain HTTP without the opt-in",
       { "swarmlab:registry": { enabled: true, auth: { username: "u", password: "password1" } } },
-      "Pulumi.dev.yaml: swarmlab:registry.auth: basic auth over plain HTTP sends the password in clear text: serve the registry over TLS or set registry.auth.allowPlainHttp: true (lab only)",
+      "Pulumi.dev.yaml: swarmlab:registry.auth: basic auth over plain HTTP sends the password in clear text: serve the registry over TLS (registry.tls: {}) or set registry.auth.allowPlainHttp: true (lab only)",
+    ],
+    [
+      "registry certificate without its key",
+      { "swarmlab:registry": { tls: { certFile: "certs/registry.crt" } } },
+      "Pulumi.dev.yaml: swarmlab:registry.tls.keyFile: certFile and keyFile go together: give both, or neither to have swarmlab make a CA and a certificate",
+    ],
+    [
+      "registry CA without a certificate",
+      { "swarmlab:registry": { tls: { caFile: "certs/ca.crt" } } },
+      "Pulumi.dev.yaml: swarmlab:registry.tls.caFile: is the CA of your own certificate: give certFile and keyFile too (without them swarmlab makes its own CA)",
+    ],
+    [
+      "registry tls key typo",
+      { "swarmlab:registry": { tls: { cert: "certs/registry.crt" } } },
+      'Pulumi.dev.yaml: swarmlab:registry.tls: unknown key "cert" (check the spelling; see the configuration reference in README.md)',
     ],
     [
       "registry port taken by Traefik",

@@ -74,6 +74,12 @@ export const FAKE_TOKENS = {
 
 export const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
 export const FAKE_PUBLIC_KEY = "ssh-ed25519 AAAA test";
+/** What the registry certificate command prints under the mocks (a CA, a certificate, a key). */
+export const FAKE_TLS = {
+  ca: "-----BEGIN CERTIFICATE-----\nZmFrZSBjYQ==\n-----END CERTIFICATE-----\n",
+  cert: "-----BEGIN CERTIFICATE-----\nZmFrZSBjZXJ0\n-----END CERTIFICATE-----\n",
+  key: "-----BEGIN EC PRIVATE KEY-----\nZmFrZSBrZXk=\n-----END EC PRIVATE KEY-----\n",
+};
 
 /** The node id a mocked `swarm join` prints for a node. */
 export function fakeNodeId(nodeName: string): string {
@@ -86,6 +92,7 @@ export function fakeStdout(label: string): string {
   if (what === "swarm init") return `worker=${FAKE_TOKENS.worker}\nmanager=${FAKE_TOKENS.manager}\nnode=${FAKE_TOKENS.leaderNodeId}\n`;
   if (what === "swarm join") return `${fakeNodeId(who)}\n`;
   if (label === "cluster SSH key") return `${FAKE_PRIVATE_KEY}\n-----SWARMLAB-PUBLIC-----\n${FAKE_PUBLIC_KEY}\n`;
+  if (label === "registry CA and certificate (openssl)") return [FAKE_TLS.ca, FAKE_TLS.cert, FAKE_TLS.key].join("-----SWARMLAB-SPLIT-----\n");
   if (what === "engine check") return "engine=28.0.0\nipvs=yes\n";
   if (what === "node settings") return "manager active\n";
   if (label === "node list") return `{"Hostname":"manager1","Status":"Ready","Availability":"Active","ManagerStatus":"Leader"}\n`;
