@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, stateText, up } from "./lab";
+import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };
 
@@ -20,12 +20,14 @@ function sideLoad(image: string, node: string): void {
 }
 
 describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
+  /** What every `pulumi up` of this file printed, and its engine events. */
   const upText: string[] = [];
+  const started = Date.now();
   let outputs: Record<string, unknown> = {};
 
   beforeAll(async () => {
     const res = await up(baseConfig());
-    upText.push(res.stdout);
+    upText.push(res.stdout, res.events);
     outputs = res.outputs;
   }, 900_000);
 
@@ -55,7 +57,7 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
 
   it("a second pulumi up changes nothing, and preview --expect-no-changes passes", async () => {
     const res = await up(baseConfig());
-    upText.push(res.stdout);
+    upText.push(res.stdout, res.events);
     // "read" is the stack reading its own previous outputs (the manager list for quorum checks): not a change.
     expect(Object.keys(res.changes).filter((k) => k !== "same" && k !== "read")).toEqual([]);
     const stack = await labStack();
@@ -117,9 +119,14 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     const key = (outputs.sshPrivateKey as string).split("\n").filter((l) => l && !l.startsWith("-----"))[1];
     const state = stateText();
     expect(state.length).toBeGreaterThan(1000);
+    // the command logs: Pulumi's own log files of these runs (written encrypted)
+    const logs = pulumiLogsText(started);
+    expect(logs.length).toBeGreaterThan(1000);
+    expect(upText.join("\n")).toContain('"resourcePreEvent"');
     for (const secret of [...tokens, key]) {
       expect(secret.length).toBeGreaterThan(20);
       expect(state.includes(secret)).toBe(false);
+      expect(logs.includes(secret)).toBe(false);
       for (const t of upText) expect(t.includes(secret)).toBe(false);
     }
   });

@@ -6,7 +6,7 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { contentHash } from "../../components/stacks/secrets";
-import { baseConfig, CLUSTER, e2eEnabled, labImages, labStack, nodeDocker, setConfig, stateText, type UpResult } from "./lab";
+import { baseConfig, CLUSTER, e2eEnabled, labImages, labStack, nodeDocker, setConfig, stateText, up, type UpResult } from "./lab";
 
 const WHOAMI = labImages().SWARMLAB_WHOAMI_IMAGE ?? "swarmlab/whoami:latest";
 const WHOAMI_V2 = labImages().SWARMLAB_WHOAMI_V2_IMAGE ?? "swarmlab/whoami:v2";
@@ -30,20 +30,10 @@ const web = (extra: Partial<StackRef> = {}): StackRef => ({ name: "web", file: W
 const zoned = (token: string): StackRef => ({ name: "zoned", file: ZONED, secrets: { ZONED_TOKEN: token } });
 
 /** The config with `swarmlab:stacks` as a Pulumi secret (it holds secret content), as `pulumi config set --secret` does. */
-async function configure(cfg: Record<string, unknown>) {
-  const stack = await setConfig(cfg);
-  await stack.setConfig("swarmlab:stacks", { value: JSON.stringify(cfg.stacks), secret: true });
-  return stack;
-}
+const configure = (cfg: Record<string, unknown>) => setConfig(cfg, ["stacks"]);
 
 /** `pulumi up` with that config. */
-async function upStacks(cfg: Record<string, unknown>): Promise<UpResult> {
-  const stack = await configure(cfg);
-  let stdout = "";
-  const res = await stack.up({ onOutput: (o) => (stdout += o), color: "never" });
-  const outputs = Object.fromEntries(Object.entries(res.outputs).map(([k, v]) => [k, v.value]));
-  return { stdout, changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
-}
+const upStacks = (cfg: Record<string, unknown>): Promise<UpResult> => up(cfg, ["stacks"]);
 
 interface Task {
   id: string;

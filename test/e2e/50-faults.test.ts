@@ -57,6 +57,22 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
     await eventually("whoami back to 3 running tasks", () => running("whoami_whoami") === 3);
   }, 900_000);
 
+  it("keeps a stack's volume data across a node restart and a re-run", async () => {
+    const keeper = { name: "keeper", file: "test/fixtures/stacks/keeper.yaml", images: { keeper: labImages().SWARMLAB_REGISTRY_IMAGE } };
+    const cfg = { ...servicesConfig(), stacks: [...(servicesConfig().stacks as object[]), keeper] };
+    await up(cfg);
+    const task = () => nodeDocker("worker1", ["ps", "-q", "--filter", "label=com.docker.swarm.service.name=keeper_keeper"]).trim();
+    const read = () => nodeDocker("worker1", ["exec", task(), "cat", "/data/first"]).trim();
+    const first = read();
+    expect(first).toMatch(/^\d{10,}$/);
+    sh(`docker restart -t 5 ${CLUSTER}-worker1`);
+    await eventually("worker1 Ready again", () => nodeList().find((n) => n.Hostname === "worker1")?.Status === "Ready", 120_000);
+    await up(cfg);
+    await eventually("the keeper task runs on worker1 again", () => task() !== "", 120_000);
+    expect(read()).toBe(first);
+    expect(nodeDocker("worker1", ["volume", "ls", "-q", "--filter", "label=com.docker.stack.namespace=keeper"]).trim()).toBe("keeper_keeper-data");
+  }, 600_000);
+
   it("fails naming the node whose SSH does not answer, finishes the others, and converges once it answers again", async () => {
     const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-worker1 iptables ${op} INPUT -p tcp --dport 22 -j REJECT`);
     const withV2 = withNodes(three, { images: { sideLoad: [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, labImages().SWARMLAB_WHOAMI_V2_IMAGE] } });

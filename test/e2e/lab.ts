@@ -148,6 +148,8 @@ export async function setConfig(cfg: Record<string, unknown>, secret: string[] =
 
 export interface UpResult {
   stdout: string;
+  /** The engine's event stream of the run (what the CLI shows and logs), one JSON document per event. */
+  events: string;
   changes: Record<string, number>;
   outputs: Record<string, unknown>;
 }
@@ -156,11 +158,12 @@ export interface UpResult {
 export async function up(cfg: Record<string, unknown>, secret: string[] = []): Promise<UpResult> {
   const stack = await setConfig(cfg, secret);
   let text = "";
+  const events: string[] = [];
   // continueOnError as `npm run up` passes it: one unreachable node does not stop the others
-  const res = await stack.up({ onOutput: (o) => (text += o), color: "never", continueOnError: true });
+  const res = await stack.up({ onOutput: (o) => (text += o), onEvent: (e) => events.push(JSON.stringify(e)), color: "never", continueOnError: true });
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(res.outputs)) outputs[k] = v.value;
-  return { stdout: text, changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
+  return { stdout: text, events: events.join("\n"), changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
 }
 
 /** Runs docker inside a node container (the node's own engine). */
@@ -217,6 +220,18 @@ export async function eventually(what: string, check: () => boolean | string, ti
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`${what}: not reached after ${timeoutMs / 1000} s (last: ${String(last)})`);
+}
+
+/** Pulumi's own logs of the operations since `since` (ms), as text (~/.pulumi/logs), for secret scans. */
+export function pulumiLogsText(since: number): string {
+  const dir = path.join(process.env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi"), "logs");
+  if (!fs.existsSync(dir)) return "";
+  return fs
+    .readdirSync(dir)
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.statSync(f).mtimeMs >= since)
+    .map((f) => fs.readFileSync(f, "latin1"))
+    .join("\n");
 }
 
 /** The state file of the e2e stack, as text, for secret scans. */
