@@ -1,0 +1,88 @@
+/**
+ * The Pulumi program itself (index.ts) under the mocks of ./mocks.ts: bad input of every kind
+ * (cluster config, stack files, cluster against stacks, certificate files) stops it with the exact
+ * message before a single resource is registered; good input registers the cluster.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { recorded, resolve, setupMocks } from "./mocks";
+import { tmp } from "./tmp";
+
+type Program = () => Promise<Record<string, unknown>>;
+let program: Program;
+let dir = "";
+
+const LAB = { kind: "docker-lab", privileged: true, reachability: "direct" };
+const NODES = [
+  { name: "manager1", role: "manager" },
+  { name: "worker1", labels: { zone: "a" } },
+];
+
+function configure(values: Record<string, unknown>): void {
+  const all = { "swarmlab:hosts": LAB, "swarmlab:nodes": NODES, ...values };
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+}
+
+/** Runs the program; what it registered (StackReference reads of its own outputs are not creations). */
+async function runWith(values: Record<string, unknown>): Promise<{ error?: string; created: string[] }> {
+  configure(values);
+  const before = recorded().length;
+  let error: string | undefined;
+  try {
+    // every output resolved: everything the program registers has reached the mocks
+    const outputs = await program();
+    await Promise.all(Object.values(outputs).map((o) => resolve(o as pulumi.Input<unknown>)));
+  } catch (e) {
+    error = (e as Error).message;
+  }
+  return { error, created: recorded().slice(before).map((r) => `${r.type} ${r.name}`) };
+}
+
+function stackFile(name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+beforeAll(async () => {
+  await setupMocks();
+  dir = tmp("swarmlab-program-");
+  program = ((await import("../../index")) as unknown as { default: Program }).default;
+});
+
+describe("the program refuses bad input before registering anything", () => {
+  const rel = (file: string) => path.relative(process.cwd(), file);
+
+  it.each([
+    ["duplicate node names", { "swarmlab:nodes": [{ name: "manager1", role: "manager" }, { name: "manager1" }] }, 'Pulumi.dev.yaml: swarmlab:nodes[1].name: duplicate node name "manager1": node names must be unique'],
+    ["an unknown host kind", { "swarmlab:hosts": { kind: "openstack" } }, 'Pulumi.dev.yaml: swarmlab:hosts.kind: expected "docker-lab" | "ssh" | "vagrant" | "hcloud", got "openstack"'],
+    ["no manager", { "swarmlab:nodes": [{ name: "worker1" }] }, 'Pulumi.dev.yaml: swarmlab:nodes: expected at least one node with role "manager", got none'],
+    ["a registry certificate file that is not there", { "swarmlab:registry": { tls: { certFile: "nope/registry.crt", keyFile: "nope/registry.key" } } }, ""],
+  ])("%s", async (_what, values, message) => {
+    const { error, created } = await runWith(values);
+    if (message) expect(error).toBe(message);
+    else expect(error).toMatch(/^Pulumi\.dev\.yaml: swarmlab:registry\.tls\.certFile: cannot read \S+nope\/registry\.crt: ENOENT\nPulumi\.dev\.yaml: swarmlab:registry\.tls\.keyFile: cannot read/);
+    expect(created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
+  });
+
+  it("a stack file with a wrong value, and one constrained to a label no node has, all at once", async () => {
+    const bad = stackFile("bad.yaml", "services: {api: {image: x, deploy: {replicas: two}}}\n");
+    const nowhere = stackFile("nowhere.yaml", 'services: {db: {image: postgres, deploy: {placement: {constraints: ["node.labels.disk == ssd"]}}}}\n');
+    const first = await runWith({ "swarmlab:stacks": [{ name: "bad", file: bad }] });
+    expect(first.error).toBe(`${rel(bad)}: services.api.deploy.replicas: expected a number, got "two"`);
+    expect(first.created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
+    const second = await runWith({ "swarmlab:stacks": [{ name: "nowhere", file: nowhere }] });
+    expect(second.error).toBe(
+      `${rel(nowhere)}: services.db.deploy.placement.constraints[0]: no node has the label disk=ssd (node labels: zone=a (worker1)): add it to a node in swarmlab:nodes or change the constraint`,
+    );
+    expect(second.created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
+  });
+
+  it("and registers the cluster when the input is good (the check above can see registrations)", async () => {
+    const { error, created } = await runWith({ "swarmlab:name": "ok" });
+    expect(error).toBeUndefined();
+    expect(created).toEqual(expect.arrayContaining(["swarmlab:hosts:DockerLab ok", "swarmlab:swarm:SwarmCluster ok"]));
+  });
+});
