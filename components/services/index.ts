@@ -160,7 +160,7 @@ export class ClusterServices extends pulumi.ComponentResource {
       }, { ...opts, additionalSecretOutputs: ["stdout"] });
       material = pulumi.secret(gen.stdout.apply(parseCertificates));
     }
-    const secretEnv = material.apply((m) => ({ SWARMLAB_REGISTRY_CERT: m.cert, SWARMLAB_REGISTRY_KEY: m.key }));
+    const secretEnv = material.apply((m) => ({ SWARMLAB_REGISTRY_CERT: m.cert.trim(), SWARMLAB_REGISTRY_KEY: m.key.trim() }));
     const install = new Command(`${name}-registry-certificate-install`, {
       label: `${manager.name}: install the registry certificate`,
       create: installCertificateScript(),
@@ -183,7 +183,7 @@ export class ClusterServices extends pulumi.ComponentResource {
             update: address.apply(trustCaScript),
             delete: address.apply(untrustCaScript),
             check: address.apply(trustedCaCheck),
-            environment: ca.apply((c) => ({ SWARMLAB_REGISTRY_CA: c ?? "" })),
+            environment: ca.apply((c) => ({ SWARMLAB_REGISTRY_CA: (c ?? "").trim() })),
             connection: h.ssh,
             triggers: [h.instance],
             ignoreUnreachableOnDelete: true,

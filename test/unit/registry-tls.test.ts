@@ -243,7 +243,7 @@ describe("ClusterServices with registry.tls under mocks", () => {
   it("installs the pair on the registry's manager from secret environment variables, checked against the disk", () => {
     const install = findCommand("tls-services-registry-certificate-install");
     expect((install.inputs.connection as { host: string }).host).toBe(IP.manager1);
-    expect(install.inputs.environment).toEqual({ SWARMLAB_REGISTRY_CERT: FAKE_TLS.cert, SWARMLAB_REGISTRY_KEY: FAKE_TLS.key });
+    expect(install.inputs.environment).toEqual({ SWARMLAB_REGISTRY_CERT: FAKE_TLS.cert.trim(), SWARMLAB_REGISTRY_KEY: FAKE_TLS.key.trim() });
     expect(install.secretInputs).toContain("environment");
     expect(install.inputs.check).toBe(installedCertificateCheck());
     expect(install.inputs.delete).toBe(removeCertificateScript());
@@ -257,7 +257,7 @@ describe("ClusterServices with registry.tls under mocks", () => {
       expect(t.inputs.create).toBe(trustCaScript(`${IP.manager1}:5000`));
       expect(t.inputs.check).toBe(trustedCaCheck(`${IP.manager1}:5000`));
       expect(t.inputs.delete).toBe(untrustCaScript(`${IP.manager1}:5000`));
-      expect(t.inputs.environment).toEqual({ SWARMLAB_REGISTRY_CA: FAKE_TLS.ca });
+      expect(t.inputs.environment).toEqual({ SWARMLAB_REGISTRY_CA: FAKE_TLS.ca.trim() });
     }
     expect(ca).toBe(FAKE_TLS.ca);
   });
