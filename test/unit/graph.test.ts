@@ -8,14 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
+import { asPulumiConfig, COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
 import type { ClusterConfig } from "../../components/config/cluster";
 import type { SwarmCluster } from "../../components/swarm/cluster";
-
-/** What `pulumi.runtime.allConfig()` hands the program. */
-function asPulumiConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
 
 // `privileged: auto` would run `docker run --privileged` at construction and `reachability: auto`
 // depends on the machine: both are pinned so the graph is the same everywhere and nothing runs.

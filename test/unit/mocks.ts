@@ -292,3 +292,25 @@ export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
 export async function registered(resources: readonly pulumi.Resource[]): Promise<void> {
   await Promise.all(resources.map((r) => resolve(r.urn)));
 }
+
+/** Config values (as a stack file holds them) -> what `pulumi.runtime.allConfig()` hands the program. */
+export function asPulumiConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/**
+ * The config, its hosts, swarm and cluster services, built under the mocks (setupMocks first), as
+ * index.ts builds them; resolves once the services and their stacks are registered.
+ */
+export async function servicesUnderMocks(values: Record<string, unknown>, name: string) {
+  const { loadClusterConfig } = await import("../../components/config/load");
+  const { createHosts } = await import("../../components/hosts");
+  const { SwarmCluster } = await import("../../components/swarm/cluster");
+  const { ClusterServices } = await import("../../components/services");
+  const cfg = loadClusterConfig(asPulumiConfig(values), "Pulumi.dev.yaml");
+  const hosts = createHosts(cfg);
+  const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
+  const services = new ClusterServices(name, { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
+  await registered([services, ...services.ready]);
+  return { cfg, hosts, swarm, services };
+}

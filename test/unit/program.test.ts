@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { recorded, resolve, setupMocks } from "./mocks";
+import { asPulumiConfig, recorded, resolve, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 
 type Program = () => Promise<Record<string, unknown>>;
@@ -22,7 +22,7 @@ const NODES = [
 
 function configure(values: Record<string, unknown>): void {
   const all = { "swarmlab:hosts": LAB, "swarmlab:nodes": NODES, ...values };
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
+  pulumi.runtime.setAllConfig(asPulumiConfig(all));
 }
 
 /** Runs the program; what it registered (StackReference reads of its own outputs are not creations). */

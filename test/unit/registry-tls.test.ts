@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as https from "https";
 import type { AddressInfo } from "net";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { registrySchema } from "../../components/config/cluster";
 import { REGISTRY_STACK, registryCompose } from "../../components/services/registry";
@@ -25,7 +25,7 @@ import {
   trustedCaCheck,
   untrustCaScript,
 } from "../../components/services/registryTls";
-import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
+import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, resolve, servicesUnderMocks, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 
 function bash(script: string, env: Record<string, string> = {}) {
@@ -212,26 +212,18 @@ describe("ClusterServices with registry.tls under mocks", () => {
 
   beforeAll(async () => {
     await setupMocks();
-    const { loadClusterConfig } = await import("../../components/config/load");
-    const { createHosts } = await import("../../components/hosts");
-    const { SwarmCluster } = await import("../../components/swarm/cluster");
-    const { ClusterServices } = await import("../../components/services");
-    const values: Record<string, unknown> = {
-      "swarmlab:name": "tls",
-      "swarmlab:hosts": { kind: "docker-lab", privileged: true, reachability: "direct" },
-      "swarmlab:nodes": [{ name: "manager1", role: "manager" }, { name: "worker1" }],
-      "swarmlab:registry": { tls: {}, auth: { username: "ci", password: "a long password" } },
-    };
-    const cfg = loadClusterConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "Pulumi.dev.yaml");
-    const hosts = createHosts(cfg);
-    const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-    const services = new ClusterServices("tls-services", { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
+    const { services } = await servicesUnderMocks(
+      {
+        "swarmlab:name": "tls",
+        "swarmlab:hosts": { kind: "docker-lab", privileged: true, reachability: "direct" },
+        "swarmlab:nodes": [{ name: "manager1", role: "manager" }, { name: "worker1" }],
+        "swarmlab:registry": { tls: {}, auth: { username: "ci", password: "a long password" } },
+      },
+      "tls-services",
+    );
     urls = await resolve(services.urls);
     ca = services.registryCa && (await resolve(services.registryCa));
-    await registered([services, ...services.ready]);
   });
-
-  afterAll(() => undefined);
 
   it("makes the CA and certificate locally for the manager's address, its stdout a secret", () => {
     const gen = findCommand("tls-services-registry-certificate");

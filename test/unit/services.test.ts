@@ -17,7 +17,7 @@ import { networkCreateScript, networkDeleteScript } from "../../components/servi
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "../../components/services/registry";
 import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/services/traefik";
 import { renderCompose } from "../../components/stacks/compose";
-import { COMMAND_TYPE, dependsOnOf, findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
+import { COMMAND_TYPE, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, servicesUnderMocks, setupMocks, type Mocked } from "./mocks";
 import { tmp } from "./tmp";
 
 
@@ -655,10 +655,6 @@ describe("ClusterServices under mocks", () => {
     // checkLocalImages asks `docker image inspect` at construction: a fake docker knows the image
     const bin = fakeBin({ docker: `[ "$*" = "image inspect -f {{.Id}} shop/app:1" ] && { echo sha256:app1; exit 0; }; exit 1` });
     process.env.PATH = `${bin}:${savedPath}`;
-    const { loadClusterConfig } = await import("../../components/config/load");
-    const { createHosts } = await import("../../components/hosts");
-    const { SwarmCluster } = await import("../../components/swarm/cluster");
-    const { ClusterServices } = await import("../../components/services");
     const values: Record<string, unknown> = {
       "swarmlab:name": "svc",
       // pinned so that nothing runs at construction (see graph.test.ts)
@@ -674,16 +670,9 @@ describe("ClusterServices under mocks", () => {
       "swarmlab:images": { sideLoad: ["shop/app:1"] },
       "swarmlab:networks": [{ name: "backend", encrypted: true }],
     };
-    const cfg = loadClusterConfig(
-      Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-      "Pulumi.dev.yaml",
-    );
-    const hosts = createHosts(cfg);
-    const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-    const services = new ClusterServices("svc-services", { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
+    const { swarm, services } = await servicesUnderMocks(values, "svc-services");
     urls = await resolve(services.urls);
     registryAt = services.registryAddress && (await resolve(services.registryAddress));
-    await registered([services, ...services.ready]);
     await resolve(swarm.leaderAddress);
     // a stack's deploy command is registered within its component: its services come from the deploy's output
     const { StackDeployment } = await import("../../components/stacks/stack");
