@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { asPulumiConfig, COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
+import { COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, setupMocks, swarmUnderMocks, type Mocked } from "./mocks";
 import type { ClusterConfig } from "../../components/config/cluster";
 import type { SwarmCluster } from "../../components/swarm/cluster";
 
@@ -45,19 +45,7 @@ let lab: SwarmCluster;
 let tri: SwarmCluster;
 let labConfig: ClusterConfig;
 
-async function build(values: Record<string, unknown>): Promise<{ cfg: ClusterConfig; swarm: SwarmCluster }> {
-  // imported after setupMocks, as a Pulumi program would be loaded after the runtime is set up
-  const { loadClusterConfig } = await import("../../components/config/load");
-  const { createHosts } = await import("../../components/hosts");
-  const { SwarmCluster } = await import("../../components/swarm/cluster");
-  const cfg = loadClusterConfig(asPulumiConfig(values), "Pulumi.dev.yaml");
-  const hosts = createHosts(cfg);
-  const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-  // Every resource is upstream of the node list, which leaderAddress reads: once it resolves, all are in.
-  await resolve(swarm.leaderAddress);
-  await registered([swarm, ...swarm.ready]);
-  return { cfg, swarm };
-}
+const build = swarmUnderMocks;
 
 beforeAll(async () => {
   mocked = await setupMocks();

@@ -299,17 +299,27 @@ export function asPulumiConfig(values: Record<string, unknown>): Record<string, 
 }
 
 /**
- * The config, its hosts, swarm and cluster services, built under the mocks (setupMocks first), as
- * index.ts builds them; resolves once the services and their stacks are registered.
+ * The config, its hosts and swarm, built under the mocks (setupMocks first) as index.ts builds
+ * them; resolves once every resource of the swarm is registered.
  */
-export async function servicesUnderMocks(values: Record<string, unknown>, name: string) {
+export async function swarmUnderMocks(values: Record<string, unknown>) {
+  // imported after setupMocks, as a Pulumi program would be loaded after the runtime is set up
   const { loadClusterConfig } = await import("../../components/config/load");
   const { createHosts } = await import("../../components/hosts");
   const { SwarmCluster } = await import("../../components/swarm/cluster");
-  const { ClusterServices } = await import("../../components/services");
   const cfg = loadClusterConfig(asPulumiConfig(values), "Pulumi.dev.yaml");
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
+  // Every resource is upstream of the node list, which leaderAddress reads: once it resolves, all are in.
+  await resolve(swarm.leaderAddress);
+  await registered([swarm, ...swarm.ready]);
+  return { cfg, hosts, swarm };
+}
+
+/** swarmUnderMocks, then the cluster services on that swarm, registered. */
+export async function servicesUnderMocks(values: Record<string, unknown>, name: string) {
+  const { cfg, hosts, swarm } = await swarmUnderMocks(values);
+  const { ClusterServices } = await import("../../components/services");
   const services = new ClusterServices(name, { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
   await registered([services, ...services.ready]);
   return { cfg, hosts, swarm, services };
