@@ -160,6 +160,17 @@ export type ClusterConfig = z.infer<typeof clusterObject>;
 export type ClusterInput = z.input<typeof clusterObject>;
 export const clusterSchema = clusterObject.superRefine(checkCluster);
 
+/** The TCP ports the cluster's own services publish, with the key that sets each ("traefik.httpPort"). */
+export function servicePorts(c: Pick<ClusterConfig, "traefik" | "registry" | "visualizer">): [string, number][] {
+  const t = c.traefik;
+  return [
+    ...(t.enabled ? ([["traefik.httpPort", t.httpPort], ["traefik.httpsPort", t.httpsPort]] as [string, number][]) : []),
+    ...(t.enabled && t.dashboard ? ([["traefik.dashboardPort", t.dashboardPort]] as [string, number][]) : []),
+    ...(c.registry.enabled ? ([["registry.port", c.registry.port]] as [string, number][]) : []),
+    ...(c.visualizer.enabled ? ([["visualizer.port", c.visualizer.port]] as [string, number][]) : []),
+  ];
+}
+
 function duplicates(values: string[]): string[] {
   return [...new Set(values.filter((v, i) => values.indexOf(v) !== i))];
 }
@@ -207,13 +218,8 @@ function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
   if (reg.tls?.caFile && !reg.tls.certFile) {
     ctx.addIssue({ code: "custom", path: ["registry", "tls", "caFile"], message: "is the CA of your own certificate: give certFile and keyFile too (without them swarmlab makes its own CA)" });
   }
-  const ports = [
-    ...(c.traefik.enabled ? [["traefik.httpPort", c.traefik.httpPort], ["traefik.httpsPort", c.traefik.httpsPort], ["traefik.dashboardPort", c.traefik.dashboardPort]] : []),
-    ...(reg.enabled ? [["registry.port", reg.port]] : []),
-    ...(c.visualizer.enabled ? [["visualizer.port", c.visualizer.port]] : []),
-  ] as [string, number][];
   const seen = new Map<number, string>();
-  for (const [key, port] of ports) {
+  for (const [key, port] of servicePorts(c)) {
     const other = seen.get(port);
     if (other) {
       const [section, field] = key.split(".");

@@ -2,7 +2,7 @@
  * Rules that need the cluster config and every stack file together: a stack can be valid alone and
  * still impossible on this cluster. Checked before any resource is registered.
  */
-import type { ClusterConfig } from "./cluster";
+import { type ClusterConfig, servicePorts } from "./cluster";
 import type { Problem } from "./errors";
 import { portRules, type Stack } from "./stack";
 
@@ -64,13 +64,7 @@ function checkPorts(cfg: ClusterConfig, stacks: StackUnderCheck[]): Problem[] {
     if (!other) owners.set(key, owner);
     return other;
   };
-  if (cfg.traefik.enabled) {
-    claim(`${cfg.traefik.httpPort}/tcp`, "traefik.httpPort");
-    claim(`${cfg.traefik.httpsPort}/tcp`, "traefik.httpsPort");
-    if (cfg.traefik.dashboard) claim(`${cfg.traefik.dashboardPort}/tcp`, "traefik.dashboardPort");
-  }
-  if (cfg.registry.enabled) claim(`${cfg.registry.port}/tcp`, "registry.port");
-  if (cfg.visualizer.enabled) claim(`${cfg.visualizer.port}/tcp`, "visualizer.port");
+  for (const [key, port] of servicePorts(cfg)) claim(`${port}/tcp`, key);
   const problems: Problem[] = [];
   for (const s of stacks) {
     for (const [svc, service] of Object.entries(s.stack.services)) {

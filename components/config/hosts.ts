@@ -19,6 +19,10 @@ export const dockerLabSchema = z
       .default("auto")
       .describe("how Pulumi reaches the nodes: their IPs (Linux) or ports published on 127.0.0.1 (Docker Desktop)"),
     sshPortBase: port.default(22200).describe("with published reachability: node i's SSH is 127.0.0.1:<base+i>"),
+    publishPorts: z
+      .array(port)
+      .default([])
+      .describe("with published reachability: ports the first manager publishes on 127.0.0.1 besides the cluster services' (a stack's own ports)"),
     dockerHost: z.string().optional().describe("the engine hosting the lab (default: DOCKER_HOST or the local socket)"),
     addresses: z
       .record(z.string(), ipv4)

@@ -19,6 +19,8 @@ export interface LabNodePlan {
   ip: string;
   /** Set when nodes are reached through ports published on 127.0.0.1 (Docker Desktop). */
   sshPort?: number;
+  /** Then the first manager also publishes these on 127.0.0.1, each at its own number: the cluster's service ports. */
+  ports: number[];
 }
 
 export interface LabPlan {
@@ -62,8 +64,15 @@ export function assignAddresses(subnet: string, names: string[], pinned: Record<
   return out;
 }
 
-export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfig[], published: boolean): LabPlan {
+/**
+ * `servicePorts`: what the cluster's services publish (Traefik, registry, visualizer). With published
+ * reachability the first manager publishes them and `hosts.publishPorts` on 127.0.0.1, where the
+ * URLs point: the routing mesh (or host-mode tasks on that manager) takes them on.
+ */
+export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfig[], published: boolean, servicePorts: number[] = []): LabPlan {
   const ips = assignAddresses(hosts.subnet, nodes.map((n) => n.name), hosts.addresses);
+  const first = nodes.find((n) => n.role === "manager");
+  const ports = published ? [...new Set([...servicePorts, ...hosts.publishPorts])].sort((a, b) => a - b) : [];
   return {
     network: `swarmlab-${cluster}`,
     subnet: hosts.subnet,
@@ -75,6 +84,7 @@ export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfi
         volume: `${cluster}-${node.name}-docker`,
         ip,
         sshPort: published ? hosts.sshPortBase + Number(ip.split(".")[3]) : undefined,
+        ports: node === first ? ports : [],
       };
     }),
   };
@@ -129,6 +139,7 @@ export function nodeCreateScript(cluster: string, hosts: DockerLabHosts & { priv
     "--tmpfs /run --tmpfs /tmp",
     `-v ${n.volume}:/var/lib/docker`,
     n.sshPort ? `-p 127.0.0.1:${n.sshPort}:22` : "",
+    ...n.ports.map((p) => `-p 127.0.0.1:${p}:${p}`),
     '-e SWARMLAB_AUTHORIZED_KEYS="$SWARMLAB_PUBLIC_KEY"',
     hosts.image,
   ].filter(Boolean);
@@ -179,6 +190,8 @@ export interface DockerLabArgs {
   cluster: string;
   hosts: DockerLabHosts;
   nodes: NodeConfig[];
+  /** The ports the cluster's services publish (see planLab). */
+  servicePorts?: number[];
 }
 
 /**
@@ -196,7 +209,7 @@ export class DockerLab extends pulumi.ComponentResource {
     const environment: Record<string, string> = args.hosts.dockerHost ? { DOCKER_HOST: args.hosts.dockerHost } : {};
     const privileged = args.hosts.privileged === "auto" ? engineAcceptsPrivileged(args.hosts.image, { ...process.env, ...environment }) : args.hosts.privileged;
     const hosts = { ...args.hosts, privileged };
-    const plan = planLab(args.cluster, hosts, args.nodes, published);
+    const plan = planLab(args.cluster, hosts, args.nodes, published, args.servicePorts);
     this.network = plan.network;
 
     const key = new SshKeyPair(`${name}-key`, { comment: `swarmlab-${args.cluster}` }, { parent: this });
@@ -227,7 +240,8 @@ export class DockerLab extends pulumi.ComponentResource {
           check: nodeCheckScript(n),
           delete: nodeDeleteScript(n),
           environment: key.publicKey.apply((k) => ({ ...environment, SWARMLAB_PUBLIC_KEY: k })),
-          triggers: [hosts.image, hosts.privileged, n.ip, n.sshPort ?? null, plan.network],
+          // published ports are fixed when a container is made: other ports, another container
+          triggers: [hosts.image, hosts.privileged, n.ip, n.sshPort ?? null, plan.network, ...(n.ports.length ? [n.ports.join(",")] : [])],
           timeoutSeconds: 300,
         },
         { parent: this, dependsOn: [network] },

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig } from "../config/cluster";
+import { type ClusterConfig, servicePorts } from "../config/cluster";
 import { ConfigError, formatPath } from "../config/errors";
 import { checkHostsAgainstNodes } from "../config/hosts";
 import { DockerLab } from "./dockerLab";
@@ -22,7 +22,7 @@ export function createHosts(cfg: ClusterConfig, opts: pulumi.ComponentResourceOp
   const args = { cluster: cfg.name, nodes: cfg.nodes };
   switch (h.kind) {
     case "docker-lab":
-      return new DockerLab(cfg.name, { ...args, hosts: h }, opts).hosts;
+      return new DockerLab(cfg.name, { ...args, hosts: h, servicePorts: servicePorts(cfg).map(([, port]) => port) }, opts).hosts;
     case "ssh":
       return new SshMachines(cfg.name, { ...args, hosts: h, dialTimeoutSeconds: cfg.swarm.readyTimeoutSeconds }, opts).hosts;
     case "vagrant":

@@ -125,7 +125,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         check: scripts.nodeIdScript(),
         delete: scripts.leaveScript(),
         ignoreUnreachableOnDelete: true,
-        environment: tokens.apply((t) => ({ SWARMLAB_JOIN_TOKEN: h.role === "manager" ? t.manager : t.worker })),
+        environment: pulumi.secret(
+          pulumi.all([tokens, initOut]).apply(([t, kv]) => ({ SWARMLAB_JOIN_TOKEN: h.role === "manager" ? t.manager : t.worker, SWARMLAB_SWARM_MANAGER: kv.node })),
+        ),
         triggers: [h.instance],
         timeoutSeconds: timeout,
       }, { dependsOn: waitFor });

@@ -93,12 +93,19 @@ export function parseKeyValues(stdout: string): Record<string, string> {
 /**
  * Joins the swarm unless already a member (never re-joins a live node); a node stuck in
  * pending/error from an interrupted join leaves first. The token comes in $SWARMLAB_JOIN_TOKEN.
+ * $SWARMLAB_SWARM_MANAGER, the first manager's node ID, tells this swarm from another: a node
+ * still in a swarm whose managers do not include it (the first manager was made anew, with a new
+ * swarm) leaves that one and joins this one.
  */
 export function joinScript(advertiseAddress: string, managerAddress: string): string {
   return [
     ': "${SWARMLAB_JOIN_TOKEN:?no join token given}"',
     "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
     'if [ "$state" = pending ] || [ "$state" = error ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi',
+    'if [ "$state" = active ] && [ -n "${SWARMLAB_SWARM_MANAGER:-}" ]; then',
+    "  managers=$(docker info --format '{{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}')",
+    '  case " $managers " in "  "|*" $SWARMLAB_SWARM_MANAGER "*) ;; *) docker swarm leave --force >/dev/null 2>&1 || true; state=inactive;; esac',
+    "fi",
     'if [ "$state" = locked ]; then echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1; fi',
     `if [ "$state" = inactive ] && ! out=$(docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} 2>&1); then`,
     // "Timeout was reached before node joined": on a busy host the join goes on in the background.

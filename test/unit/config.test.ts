@@ -51,6 +51,7 @@ describe("loadClusterConfig: the dev stack", () => {
         privileged: "auto",
         reachability: "auto",
         sshPortBase: 22200,
+        publishPorts: [],
         addresses: {},
       },
       nodes: [

@@ -107,10 +107,23 @@ describe("planLab", () => {
       network: "swarmlab-lab",
       subnet: "172.28.0.0/24",
       nodes: [
-        { node: nodes[0], container: "lab-manager1", volume: "lab-manager1-docker", ip: "172.28.0.129", sshPort: undefined },
-        { node: nodes[1], container: "lab-worker1", volume: "lab-worker1-docker", ip: "172.28.0.172", sshPort: undefined },
+        { node: nodes[0], container: "lab-manager1", volume: "lab-manager1-docker", ip: "172.28.0.129", sshPort: undefined, ports: [] },
+        { node: nodes[1], container: "lab-worker1", volume: "lab-worker1-docker", ip: "172.28.0.172", sshPort: undefined, ports: [] },
       ],
     });
+  });
+
+  it("with published ports, the first manager also publishes the cluster's service ports and hosts.publishPorts on 127.0.0.1", async () => {
+    const plan = planLab("edge", hosts({ publishPorts: [8000, 80] }), nodes, true, [80, 443, 5000]);
+    expect(plan.nodes.map((n) => [n.container, n.ports])).toEqual([
+      ["edge-manager1", [80, 443, 5000, 8000]],
+      ["edge-worker1", []],
+    ]);
+    const run = nodeCreateScript("edge", { ...hosts(), privileged: true }, plan, plan.nodes[0]);
+    expect(run).toContain("-p 127.0.0.1:22329:22 -p 127.0.0.1:80:80 -p 127.0.0.1:443:443 -p 127.0.0.1:5000:5000 -p 127.0.0.1:8000:8000 ");
+    expect(nodeCreateScript("edge", { ...hosts(), privileged: true }, plan, plan.nodes[1])).not.toContain(":80:80");
+    // reached directly (Linux), nothing is published
+    expect(planLab("edge", hosts({ publishPorts: [8000] }), nodes, false, [80]).nodes.map((n) => n.ports)).toEqual([[], []]);
   });
 
   it("with published ports, gives each node the SSH port base + its last octet", async () => {

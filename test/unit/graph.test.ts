@@ -120,7 +120,7 @@ describe("the dev lab: swarm", () => {
     for (const w of ["worker1", "worker2"] as const) {
       const join = findCommand(`lab-${w}-join`);
       expect(join.inputs.label).toBe(`${w}: swarm join`);
-      expect(join.inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker });
+      expect(join.inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
       expect(join.secretInputs).toContain("environment");
       expect(join.inputs.create).toContain(`--advertise-addr '${IP[w]}' '${IP.manager1}:2377'`);
       expect(JSON.stringify(join.inputs.create)).not.toContain("SWMTKN");
@@ -182,8 +182,8 @@ describe("the dev lab: swarm", () => {
 
 describe("three managers", () => {
   it("joins the other managers with the manager token and the workers with the worker token", async () => {
-    for (const m of ["manager2", "manager3"]) expect(findCommand(`tri-${m}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.manager });
-    for (const w of ["worker1", "worker2"]) expect(findCommand(`tri-${w}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker });
+    for (const m of ["manager2", "manager3"]) expect(findCommand(`tri-${m}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.manager, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
+    for (const w of ["worker1", "worker2"]) expect(findCommand(`tri-${w}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
   });
 
   it("chains manager joins: each waits for the previous manager's settings", async () => {

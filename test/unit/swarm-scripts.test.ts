@@ -24,6 +24,7 @@ case "$*" in
   "info --format {{.Swarm.LocalNodeState}}") get state ;;
   "info --format {{.Swarm.ControlAvailable}}") get control ;;
   "info --format {{.Swarm.NodeID}}") get nodeid ;;
+  "info --format {{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}") get managers ;;
   "info") ;;
   "swarm init "*) echo active > "$d/state"; echo true > "$d/control"; echo "Swarm initialized" ;;
   "swarm join "*) echo active > "$d/state"; echo false > "$d/control"; echo "This node joined a swarm as a worker." ;;
@@ -213,6 +214,30 @@ describe("joinScript", () => {
       "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377",
       "info --format {{.Swarm.NodeID}}",
     ]);
+  });
+
+  it("stays in the swarm whose managers include the first manager", async () => {
+    write("state", "active");
+    write("managers", "id-m2 id-first ");
+    const r = run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-first" });
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
+  });
+
+  it("leaves another swarm (its first manager was made anew) and joins this one", async () => {
+    write("state", "active");
+    write("managers", "id-old-first ");
+    const r = run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-new-first" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377"]);
+  });
+
+  it("does not leave when it cannot tell (no manager listed yet)", async () => {
+    write("state", "active");
+    write("managers", "");
+    expect(run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-first" }).status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
   });
 
   it("stops on a locked node with the unlock advice", async () => {
