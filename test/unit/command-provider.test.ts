@@ -1,0 +1,42 @@
+/**
+ * swarmlab's command resource (components/command/provider.ts), its provider functions called as
+ * the engine calls them: real bash locally, the real ssh client against a port where nothing
+ * listens (ssh fails at once with its own exit code 255, as with a node that is down).
+ */
+import { describe, expect, it } from "vitest";
+import { provider, type CommandInputs } from "../../components/command/provider";
+
+const nowhere = { host: "127.0.0.1", port: 1, user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" };
+
+describe("the command provider", () => {
+  it("runs a local create with bash in strict mode and keeps what it printed", async () => {
+    const inputs: CommandInputs = { label: "local thing", create: 'echo "hi $WHO"; unset NOPE; echo "${NOPE:-default}"', environment: { WHO: "there" } };
+    const res = await provider.create(inputs);
+    expect(res.outs.stdout).toBe("hi there\ndefault\n");
+    expect(res.id).toMatch(/^local thing-/);
+  });
+
+  it("fails with the label, the phase, the exit code and the output, secrets redacted", async () => {
+    const inputs: CommandInputs = { label: "worker1: swarm join", create: "echo 'token SWMTKN-1-abc123-def456 and hunter22' >&2; exit 3", redact: ["hunter22"] };
+    await expect(provider.create(inputs)).rejects.toThrow("worker1: swarm join: create failed: command exited with code 3\ntoken SWMTKN-1-[secret] and [secret]");
+  });
+
+  it("a create of `true` makes no connection at all (a resource that only acts on delete)", async () => {
+    const started = Date.now();
+    const res = await provider.create({ label: "worker1: node rm", create: "true", connection: nowhere });
+    expect(res.outs.stdout).toBe("");
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("names the host it cannot reach over SSH", async () => {
+    await expect(provider.create({ label: "worker2: engine check", create: "docker info", connection: nowhere })).rejects.toThrow(
+      "worker2: engine check: create failed on root@127.0.0.1:1: cannot reach the host over SSH",
+    );
+  });
+
+  it("deletes on a host that is gone succeed when asked to (ignoreUnreachableOnDelete), and fail otherwise", async () => {
+    const gone: CommandInputs = { label: "worker2: swarm join", create: "true", delete: "docker swarm leave --force", connection: nowhere };
+    await expect(provider.delete?.("id", { ...gone, ignoreUnreachableOnDelete: true, stdout: "", stderr: "" })).resolves.toBeUndefined();
+    await expect(provider.delete?.("id", { ...gone, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
+  });
+});
