@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../components/config/errors";
 import { renderCompose } from "../components/stacks/compose";
+import { inlineEnvFiles } from "../components/stacks/envFiles";
 import { loadStackFile } from "../components/stacks/load";
 
 const usage = "usage: validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <stack file>...";
@@ -32,7 +33,10 @@ function main(argv: string[]): number {
     try {
       const loaded = loadStackFile(file);
       for (const warning of loaded.warnings) console.error(`warning: ${warning}`);
-      const yaml = renderCompose(loaded.stack, {
+      // env_file is read here, as the deploy would (the manager does not have the files)
+      const inlined = inlineEnvFiles(loaded.stack, file, file, process.env);
+      if (inlined.problems.length) throw new ConfigError(inlined.problems);
+      const yaml = renderCompose(inlined.stack, {
         name: loaded.name,
         source: file,
         traefikNetwork: values["traefik-network"],

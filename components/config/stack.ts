@@ -390,7 +390,7 @@ export const serviceSchema = withExtensions({
   command: stringOrList.optional(),
   entrypoint: stringOrList.optional(),
   environment: listOrDict.optional(),
-  env_file: stringOrList.optional().describe("read by docker on the machine that runs docker stack deploy"),
+  env_file: stringOrList.optional().describe("KEY=value files, relative to the stack file: swarmlab reads them where Pulumi runs, into environment"),
   ports: z.array(portEntry).optional(),
   networks: serviceNetworks.optional(),
   volumes: z.array(serviceVolume).optional(),

@@ -11,6 +11,7 @@ import type { Stack } from "../config/stack";
 import type { Host } from "../hosts/host";
 import { type RenderOptions, renderCompose } from "./compose";
 import { loadStackFile } from "./load";
+import { inlineEnvFiles } from "./envFiles";
 import { planObjects, readObjectContents } from "./secrets";
 import { type ConvergeOptions, type PreparedStack, StackDeployment } from "./stack";
 
@@ -68,9 +69,10 @@ export function loadStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOpt
       const loaded = loadStackFile(file, { name: ref.name });
       const source = shown;
       const overridden = applyReplicas(loaded.stack, ref.replicas ?? {}, { source: configSource, path: [`swarmlab:stacks[${i}]`, "replicas"], file: shown });
-      const read = readObjectContents(overridden.stack, file, { values: ref.secrets, env: opts.env });
-      const planned = planObjects(ref.name, overridden.stack, read.contents, source);
-      const found = [...overridden.problems, ...read.problems.map((p) => ({ ...p, source })), ...planned.problems];
+      const inlined = inlineEnvFiles(overridden.stack, file, source, opts.env);
+      const read = readObjectContents(inlined.stack, file, { values: ref.secrets, env: opts.env });
+      const planned = planObjects(ref.name, inlined.stack, read.contents, source);
+      const found = [...overridden.problems, ...inlined.problems, ...read.problems.map((p) => ({ ...p, source })), ...planned.problems];
       if (found.length) {
         problems.push(...found);
         return;

@@ -90,6 +90,8 @@ describe.runIf(e2eEnabled())("application stacks", () => {
     expect(inspect("web_app", "{{index .Spec.Labels \"swarmlab.cluster\"}}")).toBe(CLUSTER);
     // node.labels.zone == a: only worker1
     expect(perNode("zoned_pinned")).toEqual({ worker1: 3 });
+    // its env_file was read here: the manager never had the file
+    expect(inspect("zoned_pinned", "{{json .Spec.TaskTemplate.ContainerSpec.Env}}")).toBe('["ZONED_MODE=e2e"]');
   }, 300_000);
 
   it("uploads secrets and configs under content-hashed names; the content never reaches the state in clear", () => {

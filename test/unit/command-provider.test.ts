@@ -12,7 +12,7 @@ describe("the command provider", () => {
   it("runs a local create with bash in strict mode and keeps what it printed", async () => {
     const inputs: CommandInputs = { label: "local thing", create: 'echo "hi $WHO"; unset NOPE; echo "${NOPE:-default}"', environment: { WHO: "there" } };
     const res = await provider.create(inputs);
-    expect(res.outs.stdout).toBe("hi there\ndefault\n");
+    expect(res.outs?.stdout).toBe("hi there\ndefault\n");
     expect(res.id).toMatch(/^local thing-/);
   });
 
@@ -24,7 +24,7 @@ describe("the command provider", () => {
   it("a create of `true` makes no connection at all (a resource that only acts on delete)", async () => {
     const started = Date.now();
     const res = await provider.create({ label: "worker1: node rm", create: "true", connection: nowhere });
-    expect(res.outs.stdout).toBe("");
+    expect(res.outs?.stdout).toBe("");
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 

@@ -442,6 +442,28 @@ describe("loadStacks", () => {
     expect(() => loadStacks(cluster([{ name: "s", file: "s.yaml" }]), root)).toThrow("s.yaml: x-swarmlab.expose needs the cluster's Traefik network");
   });
 
+  it("reads env_file here, relative to the stack file, under the service's own environment (the deploy runs on a manager without the file)", () => {
+    const root = stackDir({
+      "stacks/app.yaml": "services:\n  app:\n    image: x\n    env_file: [common.env, app.env]\n    environment: {MODE: prod}\n",
+      "stacks/common.env": "# shared\nMODE=dev\nREGION=eu\n\nFROM_SHELL\nUNSET_HERE\n",
+      "stacks/app.env": "REGION=us-east # kept as written\nURL=http://a/?x=1\n",
+    });
+    const [app] = loadStacks(cluster([{ name: "app", file: "stacks/app.yaml" }]), root, { env: { FROM_SHELL: "from the shell" } });
+    const doc = parse(deployInputs({ stack: app }).compose) as { services: Record<string, Record<string, unknown>> };
+    expect(doc.services.app.environment).toEqual({ MODE: "prod", REGION: "us-east # kept as written", FROM_SHELL: "from the shell", URL: "http://a/?x=1" });
+    expect(doc.services.app.env_file).toBeUndefined();
+  });
+
+  it("names an env file that cannot be read or has a line that is not KEY=value", () => {
+    const root = stackDir({ "stacks/app.yaml": "services:\n  app:\n    image: x\n    env_file: [none.env, bad.env]\n", "stacks/bad.env": "OK=1\nnot a key=1\n" });
+    expect(() => loadStacks(cluster([{ name: "app", file: "stacks/app.yaml" }]), root)).toThrow(
+      [
+        `stacks/app.yaml: services.app.env_file[0]: cannot read ${path.join(root, "stacks/none.env")}: ENOENT (paths are relative to the stack file)`,
+        "stacks/app.yaml: services.app.env_file[1]: expected KEY=value lines in bad.env, got something else on line 2",
+      ].join("\n"),
+    );
+  });
+
   it("replicas overrides leave the stack file's object untouched", () => {
     const { stack } = parseStack(WEB, "web.yaml");
     const out = applyReplicas(stack, { app: 1 }, { source: "Pulumi.dev.yaml", path: ["swarmlab:stacks[0]", "replicas"], file: "web.yaml" });
