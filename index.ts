@@ -67,6 +67,8 @@ export = async () => {
     joinCommands: swarm.joinCommands,
     networkModes: swarm.modes.apply((m) => ({ publishMode: m.publishMode, endpointMode: m.endpointMode })),
     registry: services.registryAddress,
+    // for npm run push (a secret, like the join commands)
+    registryLogin: cfg.registry.enabled && auth ? pulumi.secret({ username: auth.username, password: auth.password }) : undefined,
     // PEM of the CA the engines trust for the registry (registry.tls): trust it on your machine too
     registryCa: services.registryCa,
     urls: services.urls,

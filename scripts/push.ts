@@ -1,7 +1,8 @@
 /**
  * `npm run push -- IMAGE[:TAG]`: pushes a local image into the cluster's registry through an SSH
- * tunnel to the manager that runs it (the registry speaks plain HTTP, which Docker accepts from
- * 127.0.0.1 without any daemon configuration), then prints the reference the nodes pull:
+ * tunnel to the manager that runs it (Docker accepts plain HTTP, or HTTPS with the cluster's own
+ * CA, from 127.0.0.1 without any daemon configuration), logged in for the push when the registry
+ * has auth, then prints the reference the nodes pull:
  *   npm run push -- myapp:1.0     ->  172.28.0.129:5000/myapp:1.0
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
@@ -62,14 +63,17 @@ async function main(image: string | undefined): Promise<number> {
   const port = await freePort();
   const tunnel = spawn("ssh", [...sshOptions(key, manager.sshPort), "-N", "-L", `127.0.0.1:${port}:127.0.0.1:${registryPort}`, `root@${manager.address}`], { stdio: "ignore" });
   const local = `127.0.0.1:${port}/${repositoryPath(image)}`;
+  const login = out.registryLogin as { username: string; password: string } | undefined;
   try {
     await waitForPort(port, 15_000);
+    if (login) execFileSync("docker", ["login", "-u", login.username, "--password-stdin", `127.0.0.1:${port}`], { input: login.password, stdio: ["pipe", "ignore", "inherit"] });
     execFileSync("docker", ["tag", image, local], { stdio: "inherit" });
     execFileSync("docker", ["push", "-q", local], { stdio: ["ignore", "ignore", "inherit"] });
     console.log(`${registry}/${repositoryPath(image)}`);
     return 0;
   } finally {
     spawnSync("docker", ["rmi", local], { stdio: "ignore" });
+    if (login) spawnSync("docker", ["logout", `127.0.0.1:${port}`], { stdio: "ignore" });
     tunnel.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -96,6 +96,11 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     const status = (url: string) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "3", url], { encoding: "utf8" });
     expect(status(`http://${manager}:5000/v2/`)).toBe("401");
     expect(status(`http://e2e:${password}@${manager}:5000/v2/`)).toBe("200");
+    // npm run push logs in for the push (the password comes from the stack's secret output)
+    const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+    const pushed = execFileSync("npm", ["run", "-s", "push", "--", labImages().SWARMLAB_WHOAMI_IMAGE], { encoding: "utf8", env });
+    expect(pushed.trim().split("\n").pop()).toBe(`${manager}:5000/swarmlab/whoami:latest`);
+    expect(pushed.includes(password)).toBe(false);
     // the manager logged in: --with-registry-auth hands its credentials to the worker that pulls
     const ref = `${manager}:5000/swarmlab/whoami:v2`;
     nodeDocker("manager1", ["image", "rm", "-f", ref]);
