@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { quietRpcDebug } from "./components/command/quietDebug";
 import { crossCheck } from "./components/config/crossChecks";
 import { ConfigError } from "./components/config/errors";
 import { loadClusterConfig } from "./components/config/load";
@@ -22,6 +23,7 @@ async function previousManagers(): Promise<string[]> {
 }
 
 export = async () => {
+  quietRpcDebug();
   const source = `Pulumi.${pulumi.getStack()}.yaml`;
   const root = process.cwd();
 

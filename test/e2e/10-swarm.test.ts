@@ -122,7 +122,9 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     // the command logs: Pulumi's own log files of these runs (written encrypted)
     const logs = pulumiLogsText(started);
     expect(logs.length).toBeGreaterThan(1000);
+    // the engine events were read, debug diagnostics included (where the SDK logs RPC answers)
     expect(upText.join("\n")).toContain('"resourcePreEvent"');
+    expect(upText.join("\n")).toContain('"severity":"debug"');
     for (const secret of [...tokens, key]) {
       expect(secret.length).toBeGreaterThan(20);
       expect(state.includes(secret)).toBe(false);

@@ -148,7 +148,7 @@ export async function setConfig(cfg: Record<string, unknown>, secret: string[] =
 
 export interface UpResult {
   stdout: string;
-  /** The engine's event stream of the run (what the CLI shows and logs), one JSON document per event. */
+  /** The engine's event stream of the run (debug diagnostics included), one JSON document per event. */
   events: string;
   changes: Record<string, number>;
   outputs: Record<string, unknown>;

@@ -17,6 +17,8 @@ import {
   machineUpScript,
   parseMachineOutput,
   parseSshConfig,
+  peerLines,
+  peersScript,
   planVagrant,
   renderVagrantfile,
   vagrantHostnames,
@@ -24,7 +26,7 @@ import {
   vmTriggers,
   type Probe,
 } from "../../components/hosts/vagrant";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
+import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
 
 const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
 const DEV = [node("manager1", "manager"), node("worker1"), node("worker2")];
@@ -139,11 +141,7 @@ puts JSON.generate(Vagrant::LOG)`;
       ["vm.define[docker.worker2.lan].vm.network", "192.168.56.233"],
     ]);
     const firstHostname = log.find((e) => e[0] === "vm.define[docker.lan].vm.provision" && (e[2] as Record<string, unknown>).name === "swarmlab: hostname") as unknown[];
-    expect((firstHostname[2] as { env: Record<string, string> }).env).toEqual({
-      NAME: "manager1",
-      FQDN: "docker.lan",
-      HOSTS: "192.168.56.129 docker.lan manager1\n192.168.56.172 docker.worker1.lan worker1\n192.168.56.233 docker.worker2.lan worker2",
-    });
+    expect((firstHostname[2] as { env: Record<string, string> }).env).toEqual({ NAME: "manager1", FQDN: "docker.lan" });
     expect(log).toContainEqual(["vm.box", "generic/debian12"]);
     expect(log).toContainEqual(["vm.provider[libvirt].memory", 4096]);
     expect(log).toContainEqual(["vm.provider[virtualbox].cpus", 4]);
@@ -152,6 +150,29 @@ puts JSON.generate(Vagrant::LOG)`;
 
   it("asks libvirt for software emulation with libvirtDriver: qemu", () => {
     expect(renderVagrantfile("lab", hosts({ provider: "libvirt", libvirtDriver: "qemu" }))).toContain('lv.driver = "qemu"');
+  });
+});
+
+describe("vagrant: /etc/hosts peers", () => {
+  it("replaces the peer lines it wrote before, keeps the VM's own line and the rest, and counts its lines", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-hosts-"));
+    const file = path.join(dir, "hosts");
+    fs.writeFileSync(file, "127.0.0.1 localhost\n127.0.1.1 docker.lan manager1 # swarmlab\n192.168.56.9 old.lan old # swarmlab\n10.0.0.1 mine\n");
+    const run = (peers: string) => spawnSync("bash", ["-c", `set -euo pipefail\n${peersScript(file)}`], { encoding: "utf8", env: { ...process.env, SWARMLAB_PEERS: peers } });
+    const r = run("192.168.56.172 docker.worker1.lan worker1\n192.168.56.233 docker.worker2.lan worker2");
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("3\n");
+    const want = "127.0.0.1 localhost\n127.0.1.1 docker.lan manager1 # swarmlab\n10.0.0.1 mine\n192.168.56.172 docker.worker1.lan worker1 # swarmlab\n192.168.56.233 docker.worker2.lan worker2 # swarmlab\n";
+    expect(fs.readFileSync(file, "utf8")).toBe(want);
+    run("192.168.56.172 docker.worker1.lan worker1\n192.168.56.233 docker.worker2.lan worker2");
+    expect(fs.readFileSync(file, "utf8")).toBe(want); // idempotent
+    expect(run("").stdout).toBe("1\n"); // a lone node: only its own line is left
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("lists every other machine as ip, FQDN, name", () => {
+    const plan = planVagrant("lab", hosts(), DEV, "/proj");
+    expect(peerLines(plan, plan.machines[1])).toBe("192.168.56.129 docker.lan manager1\n192.168.56.233 docker.worker2.lan worker2");
   });
 });
 
@@ -288,8 +309,15 @@ describe("vagrant: resources", () => {
     const ok: Probe = (file, args) => ({ status: 0, stdout: args[0] === "plugin" ? "vagrant-libvirt (0.11.2, system)\n" : "ok" });
     const lab = new VagrantLab("vlab", { cluster: "vlab", hosts: hosts({ provider: "libvirt" }), nodes: DEV, root: "/proj", probe: ok });
     await registered(lab.hosts.flatMap((h) => h.dependsOn));
-    const vms = recorded(COMMAND_TYPE).filter((r) => r.name.startsWith("vlab-"));
+    const vms = recorded(COMMAND_TYPE).filter((r) => r.name.startsWith("vlab-") && !r.name.endsWith("-peers"));
     expect(vms.map((v) => v.inputs.label)).toEqual(["vagrant VM docker.lan", "vagrant VM docker.worker1.lan", "vagrant VM docker.worker2.lan"]);
+    // once all are up, each VM's /etc/hosts gets the others (a VM made first did not know them)
+    const peers = findCommand("vlab-manager1-peers");
+    expect(namesOf(peers.dependencies).sort()).toEqual(["vlab-manager1", "vlab-worker1", "vlab-worker2"]);
+    expect(peers.inputs.environment).toEqual({ SWARMLAB_PEERS: "192.168.56.172 docker.worker1.lan worker1\n192.168.56.233 docker.worker2.lan worker2" });
+    expect((peers.inputs.connection as { user: string }).user).toBe("vagrant");
+    // and the swarm steps on a VM wait for it
+    expect((await Promise.all(lab.hosts[0].dependsOn.map((r) => resolve(r.urn)))).map((u) => u.split("::").pop())).toEqual(["vlab-manager1", "vlab-manager1-peers"]);
     expect(namesOf(dependsOnOf(vms[1]))).toEqual(["vlab-manager1"]);
     expect(namesOf(dependsOnOf(vms[2]))).toEqual(["vlab-worker1"]);
     expect(vms[0].inputs.create).toContain("vagrant up 'docker.lan' --provider libvirt");
