@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { e2eEnabled, ownStack, ROOT, stepTimer, toConfigMap } from "./lab";
+import { changedKinds, dropOwnStack, e2eEnabled, ownStack, ROOT, stepTimer, toConfigMap } from "./lab";
 
 const NAME = process.env.SWARMLAB_E2E_VAGRANT_NAME ?? "e2e-vagrant";
 const BOX = process.env.SWARMLAB_BOX_NAME ?? "swarmlab/bookworm64";
@@ -58,14 +58,9 @@ describe.runIf(e2eEnabled(vagrantMissing()))("vagrant host kind: VMs as in the c
 
   afterAll(async () => {
     console.log(`vagrant e2e timings (s): ${JSON.stringify(timings)}`);
-    if (stack) {
-      await stack.destroy({ color: "never" }).catch(() => undefined);
-      await stack.workspace.removeStack(NAME).catch(() => undefined);
-    }
+    await dropOwnStack(stack, NAME, work);
     if (fs.existsSync(DIR)) spawnSync("vagrant", ["destroy", "-f"], { cwd: DIR, stdio: "ignore" });
     fs.rmSync(DIR, { recursive: true, force: true });
-    fs.rmSync(path.join(ROOT, `Pulumi.${NAME}.yaml`), { force: true });
-    if (work) fs.rmSync(work, { recursive: true, force: true });
   }, 900_000);
 
   it("forms the swarm on the VMs: all Ready, one Leader, the labels, the private network as advertise address", () => {
@@ -99,7 +94,7 @@ describe.runIf(e2eEnabled(vagrantMissing()))("vagrant host kind: VMs as in the c
 
   it("a second pulumi up changes nothing", async () => {
     const res = await timed("second up", () => stack.up({ color: "never" }));
-    expect(Object.keys(res.summary.resourceChanges ?? {}).filter((k) => k !== "same" && k !== "read")).toEqual([]);
+    expect(changedKinds(res.summary)).toEqual([]);
   }, 600_000);
 
   it("pulumi destroy removes the VMs and the Vagrant environment", async () => {

@@ -114,6 +114,21 @@ export async function ownStack(name: string): Promise<{ stack: Stack; work: stri
   return { stack, work, env };
 }
 
+/** Takes down a stack of its own after its tests: destroy (a failure here is only cleanup), the stack, its config file, its state. */
+export async function dropOwnStack(stack: Stack | undefined, name: string, work: string): Promise<void> {
+  if (stack) {
+    await stack.destroy({ color: "never" }).catch(() => undefined);
+    await stack.workspace.removeStack(name).catch(() => undefined);
+  }
+  fs.rmSync(path.join(ROOT, `Pulumi.${name}.yaml`), { force: true });
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** What a `pulumi up` changed, leaving out what stayed the same: [] for a run that changed nothing. */
+export function changedKinds(summary: { resourceChanges?: Record<string, number> }): string[] {
+  return Object.keys(summary.resourceChanges ?? {}).filter((k) => k !== "same" && k !== "read");
+}
+
 let stackPromise: Promise<Stack> | undefined;
 
 /** The e2e stack, created once per test process. */
