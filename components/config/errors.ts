@@ -80,6 +80,17 @@ function describeSecret(value: unknown): string {
   return typeof value === "number" || typeof value === "boolean" ? `a ${typeof value}` : describeValue(value);
 }
 
+/** What a union of simple schemas accepts ("true or false | \"auto\""), when every branch failed on the value's type or value alone. */
+function unionAlternatives(branches: readonly (readonly z.core.$ZodIssue[])[]): string | undefined {
+  const each = branches.map((b) => {
+    const only = b.length === 1 && b[0].path.length === 0 ? b[0] : undefined;
+    if (only?.code === "invalid_type") return describeExpected(only.expected);
+    if (only?.code === "invalid_value") return only.values.map((v) => JSON.stringify(v)).join(" | ");
+    return undefined;
+  });
+  return each.length && each.every(Boolean) ? each.join(" | ") : undefined;
+}
+
 /** Turns one zod issue into our "expected ..., got ..." sentence (`secret`: the value is not shown). */
 export function issueMessage(issue: z.core.$ZodIssue, secret = false): string {
   const show = secret ? describeSecret : describeValue;
@@ -115,6 +126,8 @@ export function issueMessage(issue: z.core.$ZodIssue, secret = false): string {
         const found = input && typeof input === "object" ? (input as Record<string, unknown>)[u.discriminator] : input;
         return `expected ${u.options.map((v) => JSON.stringify(v)).join(" | ")}, got ${show(found)}`;
       }
+      const alternatives = unionAlternatives(issue.errors);
+      if (alternatives) return `expected ${alternatives}, got ${show(input)}`;
       return `${issue.message === "Invalid input" ? "does not match any accepted form" : issue.message}, got ${show(input)}`;
     }
     case "not_multiple_of":

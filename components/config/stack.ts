@@ -508,11 +508,13 @@ const stackObject = withExtensions({
   secrets: z.record(z.string(), secretSchema).optional(),
   configs: z.record(z.string(), configSchema).optional(),
 });
-export const stackSchema = stackObject.superRefine((stack, ctx) => checkStack(stack, ctx));
+/** The fields of a stack file; the rules across fields are in crossFieldProblems. */
+export const stackSchema = stackObject;
 export type Stack = z.infer<typeof stackSchema>;
 
 // ---------------------------------------------------------------------------------------------
-// Cross-field rules (run once every field is valid)
+// Cross-field rules, run on the file as written: each rule reads only the fields it needs, each
+// parsed on its own, so that a file with errors elsewhere gets every problem in one report.
 // ---------------------------------------------------------------------------------------------
 
 /** Network names a service joins, with the path of each mention. */
@@ -531,36 +533,60 @@ export function namedVolume(volume: ServiceVolume): string | undefined {
   return volume.type === "volume" ? volume.source : undefined;
 }
 
-function checkStack(stack: z.output<typeof stackObject>, ctx: z.RefinementCtx): void {
-  const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
-  const declared = (names: object | undefined) => new Set(Object.keys(names ?? {}));
-  const top = { network: declared(stack.networks), volume: declared(stack.volumes), secret: declared(stack.secrets), config: declared(stack.configs) };
+/** `value` parsed by `schema`, or undefined when it is invalid (its own error is reported by the schema). */
+function valid<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? r.data : undefined;
+}
+
+/** Each valid item of a list (invalid ones are the schema's to report), with its index. */
+function validItems<S extends z.ZodType>(schema: S, list: unknown): [z.output<S>, number][] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((item, i) => {
+    const v = valid(schema, item);
+    return v === undefined ? [] : [[v, i] as [z.output<S>, number]];
+  });
+}
+
+export interface CrossFieldProblem {
+  path: PropertyKey[];
+  message: string;
+}
+
+/** What no single field can tell: references to top-level objects, ports published twice, modes that exclude each other. */
+export function crossFieldProblems(doc: unknown): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  if (!isRecord(doc) || !isRecord(doc.services)) return problems;
+  const problem = (path: PropertyKey[], message: string) => problems.push({ path, message });
+  const declared = (names: unknown) => new Set(isRecord(names) ? Object.keys(names) : []);
+  const top = { network: declared(doc.networks), volume: declared(doc.volumes), secret: declared(doc.secrets), config: declared(doc.configs) };
   const published = new Map<string, string>();
 
-  for (const [name, service] of Object.entries(stack.services)) {
+  for (const [name, service] of Object.entries(doc.services)) {
     const at = (...path: PropertyKey[]) => ["services", name, ...path];
     if (!SERVICE_NAME.test(name)) problem(at(), `expected a service name of letters, digits, ".", "_" and "-", got ${describeValue(name)}`);
+    if (!isRecord(service)) continue;
     if (service.image === undefined && service.build === undefined) {
       problem(at("image"), "is required (docker stack deploy runs an existing image; it does not build one)");
     }
-    for (const { name: net, at: i } of serviceNetworkNames(service.networks)) {
+    for (const { name: net, at: i } of serviceNetworkNames(valid(serviceNetworks, service.networks))) {
       if (net !== "default" && !top.network.has(net)) problem(at("networks", i), `network "${net}" is not declared under the top-level networks`);
     }
     for (const kind of ["secret", "config"] as const) {
-      (service[`${kind}s`] ?? []).forEach((ref, i) => {
+      for (const [ref, i] of validItems(fileReference, service[`${kind}s`])) {
         const source = typeof ref === "string" ? ref : ref.source;
         if (!top[kind].has(source)) problem(at(`${kind}s`, i), `${kind} "${source}" is not declared under the top-level ${kind}s`);
-      });
+      }
     }
-    (service.volumes ?? []).forEach((volume, i) => {
+    for (const [volume, i] of validItems(serviceVolume, service.volumes)) {
       const source = namedVolume(volume);
       if (source && !top.volume.has(source)) problem(at("volumes", i), `volume "${source}" is not declared under the top-level volumes`);
-    });
-    const deploy = service.deploy ?? {};
+    }
+    const deploy = isRecord(service.deploy) ? service.deploy : {};
     if (deploy.mode === "global" && deploy.replicas !== undefined) {
       problem(at("deploy", "replicas"), "cannot be set with mode: global (a global service runs one task on every eligible node)");
     }
-    (service.ports ?? []).forEach((entry, i) => {
+    for (const [entry, i] of validItems(portEntry, service.ports)) {
       if (deploy.endpoint_mode === "dnsrr" && typeof entry === "object" && entry.mode === "ingress") {
         problem(at("ports", i, "mode"), "ingress publishing cannot be used with endpoint_mode: dnsrr (use mode: host)");
       }
@@ -571,8 +597,9 @@ function checkStack(stack: z.output<typeof stackObject>, ctx: z.RefinementCtx): 
         if (first) problem(at("ports", i), `published port ${key} is already used by ${first}`);
         else published.set(key, formatPath(at("ports", i)));
       }
-    });
+    }
   }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------

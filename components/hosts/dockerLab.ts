@@ -100,10 +100,20 @@ export function usePublishedPorts(hosts: DockerLabHosts, platform: string, env: 
 /**
  * `privileged: auto`: users' engines accept --privileged, some hardened or nested ones refuse it
  * ("unable to apply caps"). One throw-away container tells which; the answer is stable per engine.
+ * Any other failure (engine down, image missing, timeout) is no answer: it stops the run rather
+ * than flip the nodes' security flags, which would replace every node.
  */
 export function engineAcceptsPrivileged(image: string, env: NodeJS.ProcessEnv): boolean {
-  const probe = spawnSync("docker", ["run", "--rm", "--privileged", "--network", "none", "--entrypoint", "true", image], { env, stdio: "ignore", timeout: 60_000 });
-  return probe.status === 0;
+  const args = ["run", "--rm", "--privileged", "--network", "none", "--entrypoint", "true", image];
+  const probe = spawnSync("docker", args, { env, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
+  if (probe.status === 0) return true;
+  const said = (probe.stderr ?? "").trim();
+  if (/unable to apply caps|operation not permitted/i.test(said)) return false;
+  const why = probe.error ? probe.error.message : said.split("\n").filter(Boolean).slice(-2).join(" ") || `exit code ${probe.status}`;
+  throw new Error(
+    `swarmlab:hosts.privileged is "auto", and the probe that tells whether this engine accepts --privileged failed (docker ${args.join(" ")}: ${why}): ` +
+      "fix the engine or the image, or set swarmlab:hosts.privileged to true or false",
+  );
 }
 
 /** What a node needs to run dockerd inside a container: --privileged, or the explicit set for engines that refuse it. */

@@ -4,16 +4,39 @@ import { shellQuote as q } from "../command/ssh";
 import type { OverlayNetworkConfig } from "../config/cluster";
 import type { Host } from "../hosts/host";
 
-/** `docker network create` for an overlay network, idempotent; labels mark it as the cluster's. */
+/** The words that describe a network's settings, as `settingsFormat` prints them for an existing one. */
+export function networkSettingWords(n: OverlayNetworkConfig, clusterLabels: Record<string, string>): string[] {
+  return [
+    `attachable=${n.attachable}`,
+    `encrypted=${n.encrypted}`,
+    ...(n.subnet ? [`subnet=${n.subnet}`] : []),
+    ...Object.entries({ ...n.labels, ...clusterLabels }).map(([k, v]) => `label:${k}=${v}`),
+  ];
+}
+
+// `--opt encrypted` stores an empty value: the option's presence is what counts.
+const settingsFormat =
+  "{{.Driver}} {{.Scope}} attachable={{.Attachable}} encrypted={{if .Options}}{{range $k, $v := .Options}}{{if eq $k \"encrypted\"}}true{{end}}{{end}}{{end}} " +
+  "{{range .IPAM.Config}}subnet={{.Subnet}} {{end}}{{range $k, $v := .Labels}}label:{{$k}}={{$v}} {{end}}";
+
+/**
+ * `docker network create` for an overlay network, idempotent; labels mark it as the cluster's.
+ * An existing network of that name is taken only when it has the configured settings: one made by
+ * hand (or changed behind swarmlab's back) is never silently adopted with other settings.
+ */
 export function networkCreateScript(n: OverlayNetworkConfig, clusterLabels: Record<string, string>): string {
   const flags = ["--driver overlay"];
   if (n.attachable) flags.push("--attachable");
   if (n.encrypted) flags.push("--opt encrypted");
   if (n.subnet) flags.push(`--subnet ${q(n.subnet)}`);
   for (const [k, v] of Object.entries({ ...n.labels, ...clusterLabels })) flags.push(`--label ${q(`${k}=${v}`)}`);
+  const wanted = networkSettingWords(n, clusterLabels).map(q).join(" ");
   return [
     `if docker network inspect ${q(n.name)} >/dev/null 2>&1; then`,
-    `  [ "$(docker network inspect -f '{{.Driver}} {{.Scope}}' ${q(n.name)})" = "overlay swarm" ] || { echo "a network named ${n.name} exists and is not a swarm overlay network: rename one of them" >&2; exit 1; }`,
+    `  actual=" $(docker network inspect -f ${q(settingsFormat)} ${q(n.name)} | sed 's/encrypted= /encrypted=false /') "`,
+    `  case "$actual" in " overlay swarm "*) ;; *) echo "a network named ${n.name} exists and is not a swarm overlay network: rename one of them" >&2; exit 1;; esac`,
+    `  missing=""; for w in ${wanted}; do case "$actual" in *" $w "*) ;; *) missing="$missing $w";; esac; done`,
+    `  [ -z "$missing" ] || { echo "overlay network ${n.name} exists with other settings than configured (wanted:$missing): settings cannot change in place; remove it (docker network rm ${n.name}, once no service uses it) or give the configured network another name" >&2; exit 1; }`,
     "else",
     `  docker network create ${flags.join(" ")} ${q(n.name)} >/dev/null`,
     "fi",
@@ -55,7 +78,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         delete: networkDeleteScript(n.name),
         connection: args.manager.ssh,
         check: networkIdScript(n.name),
-        triggers: [n.name, n.attachable, n.encrypted, n.subnet ?? null, args.manager.instance],
+        // no setting, labels included, can change in place: each one is a trigger
+        triggers: [n.name, args.manager.instance, ...networkSettingWords(n, args.clusterLabels)],
         ignoreUnreachableOnDelete: true,
       },
       // the component's dependsOn (the ready swarm) does not hold back its children: given to the command

@@ -57,6 +57,13 @@ function problemsOf(err: unknown, fallback: Problem): Problem[] {
  * (image and Traefik problems show here). Throws one ConfigError with the problems of all files.
  */
 export function loadStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOptions = {}): PreparedStack[] {
+  const { prepared, problems } = collectStacks(cfg, root, opts);
+  if (problems.length) throw new ConfigError(problems);
+  return prepared;
+}
+
+/** Every configured stack file that is valid, and every problem of the others (so that all are reported at once). */
+export function collectStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOptions = {}): { prepared: PreparedStack[]; problems: Problem[] } {
   const configSource = opts.configSource ?? "swarmlab config";
   const traefikNetwork = opts.traefikNetwork ?? (cfg.traefik.enabled ? cfg.traefik.network : undefined);
   const problems: Problem[] = [];
@@ -93,8 +100,7 @@ export function loadStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOpt
       problems.push(...problemsOf(err, { source: shown, path: "", message: "" }).map((p) => ({ ...p, source: p.source.replace(file, shown) })));
     }
   });
-  if (problems.length) throw new ConfigError(problems);
-  return prepared;
+  return { prepared, problems };
 }
 
 export interface StacksContext {

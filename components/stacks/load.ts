@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LineCounter, parseDocument, type ScalarTag } from "yaml";
-import { ConfigError, type Problem, validate } from "../config/errors";
-import { type Stack, stackNameSchema, stackSchema, stackWarnings } from "../config/stack";
+import { ConfigError, formatPath, issuesToProblems, type Problem } from "../config/errors";
+import { crossFieldProblems, type Stack, stackNameSchema, stackSchema, stackWarnings } from "../config/stack";
 
 /** A stack file, validated: its name, where it came from, its content and what will be ignored. */
 export interface LoadedStack {
@@ -42,11 +42,17 @@ function parseYaml(text: string, source: string): unknown {
 
 /** Validate stack file text; `source` names it in messages. Throws a ConfigError listing every problem. */
 export function parseStack(text: string, source: string, opts: LoadOptions = {}): LoadedStack {
-  const stack = validate(stackSchema, parseYaml(text, source), { source });
+  const doc = parseYaml(text, source);
+  // every problem of the file in one report: the fields', the rules across fields', the name's
+  const parsed = stackSchema.safeParse(doc, { reportInput: true });
+  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, source);
+  problems.push(...crossFieldProblems(doc).map((p) => ({ source, path: formatPath(p.path), message: p.message })));
   const fallback = path.basename(source).replace(/\.ya?ml$/i, "");
-  const name = opts.name ?? stack.name ?? fallback;
-  validate(stackNameSchema, name, { source, path: ["name"] });
-  return { name, file: source, stack, warnings: stackWarnings(stack, source) };
+  const name = opts.name ?? (parsed.success ? parsed.data.name : undefined) ?? fallback;
+  const nameCheck = stackNameSchema.safeParse(name, { reportInput: true });
+  if (!nameCheck.success) problems.push(...issuesToProblems(nameCheck.error.issues, source, ["name"]));
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  return { name, file: source, stack: parsed.data, warnings: stackWarnings(parsed.data, source) };
 }
 
 /** Read and validate a stack file. */

@@ -22,8 +22,19 @@ interface StackRef {
   secrets?: Record<string, string>;
 }
 
+/** The workers share rack r1, the manager has none: a spread over racks differs from the scheduler's own per-node balance. */
+function racked(): Record<string, unknown>[] {
+  return (baseConfig().nodes as { role: string; labels?: Record<string, string> }[]).map((n) => (n.role === "worker" ? { ...n, labels: { ...n.labels, rack: "r1" } } : n));
+}
+
 function withStacks(stacks: StackRef[]): Record<string, unknown> {
-  return { ...baseConfig(), images: { sideLoad: [WHOAMI, WHOAMI_V2] }, stacks };
+  return { ...baseConfig(), nodes: racked(), images: { sideLoad: [WHOAMI, WHOAMI_V2] }, stacks };
+}
+
+/** Running tasks of web_app on the manager (no rack) and on the two workers (rack r1) together. */
+function perRack(): { none: number; r1: number; workers: number[] } {
+  const n = perNode("web_app");
+  return { none: n.manager1 ?? 0, r1: (n.worker1 ?? 0) + (n.worker2 ?? 0), workers: [n.worker1 ?? 0, n.worker2 ?? 0] };
 }
 
 const web = (extra: Partial<StackRef> = {}): StackRef => ({ name: "web", file: WEB, ...extra });
@@ -78,14 +89,17 @@ describe.runIf(e2eEnabled())("application stacks", () => {
     await upStacks(withStacks([])); // the lab, with the images side-loaded into every node
   }, 900_000);
 
-  it("deploys a stack of 6 replicas spread over the zone label, and one constrained to zone a", async () => {
+  it("deploys a stack of 6 replicas spread over the rack label, and one constrained to zone a", async () => {
     const res = await upStacks(withStacks([web(), zoned("token-one")]));
     expect(res.outputs.stacks).toEqual({
       web: { app: { name: "web_app", mode: "replicated", replicas: 6 } },
       zoned: { pinned: { name: "zoned_pinned", mode: "replicated", replicas: 3 } },
     });
-    // zone a, zone b and the nodes without the label (the manager) each get a third
-    expect(perNode("web_app")).toEqual({ manager1: 2, worker1: 2, worker2: 2 });
+    // half on the rack-less manager, half over the two workers of rack r1 (without the preference: 2 per node)
+    expect(inspect("web_app", "{{json .Spec.TaskTemplate.Placement.Preferences}}")).toBe('[{"Spread":{"SpreadDescriptor":"node.labels.rack"}}]');
+    const racks = perRack();
+    expect([racks.none, racks.r1]).toEqual([3, 3]);
+    expect(racks.workers.every((n) => n >= 1)).toBe(true);
     expect(inspect("web_app", "{{.Spec.EndpointSpec.Mode}}")).toBe("dnsrr");
     expect(inspect("web_app", "{{index .Spec.Labels \"swarmlab.cluster\"}}")).toBe(CLUSTER);
     // node.labels.zone == a: only worker1
@@ -125,7 +139,9 @@ describe.runIf(e2eEnabled())("application stacks", () => {
 
     const res = await upStacks(nine);
     expect((res.outputs.stacks as Record<string, Record<string, { replicas: number }>>).web.app.replicas).toBe(9);
-    expect(perNode("web_app")).toEqual({ manager1: 3, worker1: 3, worker2: 3 });
+    // 9 over two racks: 4 and 5, never the 3 per node of a plain balance
+    const racks = perRack();
+    expect([Math.min(racks.none, racks.r1), Math.max(racks.none, racks.r1)]).toEqual([4, 5]);
   }, 300_000);
 
   it("rolls out a new image tag two tasks at a time, with a pause between batches", async () => {
@@ -143,7 +159,11 @@ describe.runIf(e2eEnabled())("application stacks", () => {
     // parallelism 2: two update slots, each waiting the update delay (3 s) after its task runs
     // before it takes the next; so no three consecutive new tasks were created within 3 s
     const times = info.map(([created]) => Date.parse(created)).sort((a, b) => a - b);
+    expect(JSON.parse(inspect("web_app", "{{json .Spec.UpdateConfig}}"))).toMatchObject({ Parallelism: 2, Delay: 3e9, FailureAction: "rollback", Monitor: 4e9, Order: "stop-first" });
     for (let i = 2; i < times.length; i++) expect(times[i] - times[i - 2]).toBeGreaterThanOrEqual(2900);
+    // and two at a time indeed: tasks come in pairs created together, not one by one
+    const pairs = times.slice(1).filter((t, i) => t - times[i] < 2000).length;
+    expect(pairs).toBeGreaterThanOrEqual(3);
     expect(times[times.length - 1] - times[0]).toBeGreaterThanOrEqual(4 * 2900); // 9 tasks: at least 5 rounds
   }, 300_000);
 

@@ -82,6 +82,9 @@ export function baseConfig(): Record<string, unknown> {
   };
 }
 
+/** An overlay network of the user's own, with every setting swarmlab knows. */
+export const BACKEND_NETWORK = { name: "backend", attachable: true, encrypted: true, subnet: "10.231.0.0/24", labels: { tier: "backend" } };
+
 /** The lab with what the classic lab sets up by hand: registry, Traefik, the whoami demo (images side-loaded). */
 export function servicesConfig(): Record<string, unknown> {
   const img = labImages();
@@ -90,6 +93,7 @@ export function servicesConfig(): Record<string, unknown> {
     images: { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE] },
     registry: { enabled: true, image: img.SWARMLAB_REGISTRY_IMAGE, port: 5000 },
     traefik: { enabled: true, image: img.SWARMLAB_TRAEFIK_IMAGE },
+    networks: [BACKEND_NETWORK],
     stacks: [
       { name: "whoami", file: "stacks/whoami.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },
       { name: "sticky", file: "test/fixtures/stacks/sticky.yaml", images: { whoami: img.SWARMLAB_WHOAMI_IMAGE } },

@@ -211,7 +211,7 @@ describe("loadClusterConfig: bad configurations, one exact message each", () => 
     [
       "privileged neither a boolean nor auto",
       { "swarmlab:hosts": { kind: "docker-lab", privileged: "yes" } },
-      'Pulumi.dev.yaml: swarmlab:hosts.privileged: does not match any accepted form, got "yes"',
+      'Pulumi.dev.yaml: swarmlab:hosts.privileged: expected true or false | "auto", got "yes"',
     ],
     [
       "SSH port base out of range",

@@ -170,10 +170,10 @@ describe("securityFlags", () => {
 });
 
 describe("engineAcceptsPrivileged", () => {
-  function fakeDocker(exitCode: number): { env: NodeJS.ProcessEnv; log: string; cleanup: () => void } {
+  function fakeDocker(exitCode: number, stderr = ""): { env: NodeJS.ProcessEnv; log: string; cleanup: () => void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-probe-"));
     const log = path.join(dir, "log");
-    fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\necho "$*" >> ${log}\nexit ${exitCode}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\necho "$*" >> ${log}\nprintf '%s\\n' '${stderr}' >&2\nexit ${exitCode}\n`, { mode: 0o755 });
     return { env: { PATH: `${dir}:/usr/bin:/bin` }, log, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
 
@@ -188,9 +188,20 @@ describe("engineAcceptsPrivileged", () => {
   });
 
   it("is false when the engine refuses it", async () => {
-    const f = fakeDocker(125);
+    const f = fakeDocker(125, "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: unable to apply caps: operation not permitted: unknown");
     try {
       expect(engineAcceptsPrivileged("swarmlab/node:latest", f.env)).toBe(false);
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it("stops the run when the probe fails for another reason, instead of guessing (a wrong guess replaces every node)", async () => {
+    const f = fakeDocker(125, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock");
+    try {
+      expect(() => engineAcceptsPrivileged("swarmlab/node:latest", f.env)).toThrow(
+        `swarmlab:hosts.privileged is "auto", and the probe that tells whether this engine accepts --privileged failed (docker run --rm --privileged --network none --entrypoint true swarmlab/node:latest: Cannot connect to the Docker daemon at unix:///var/run/docker.sock): fix the engine or the image, or set swarmlab:hosts.privileged to true or false`,
+      );
     } finally {
       f.cleanup();
     }

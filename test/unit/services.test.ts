@@ -609,13 +609,29 @@ esac`,
     expect(script.split("\n").map((l) => l.trim())).toContain("docker network create --driver overlay 'backend' >/dev/null");
   });
 
-  it("does nothing when the overlay exists, and refuses a non-overlay network of that name", () => {
+  it("does nothing when the overlay exists with the configured settings, and refuses a non-overlay network of that name", () => {
     const script = networkCreateScript(net(), { "swarmlab.cluster": "lab" });
-    const ok = engine("overlay swarm");
+    // as docker prints it: an unencrypted network has no "encrypted" option; a subnet chosen by docker is not compared
+    const ok = engine("overlay swarm attachable=true encrypted= subnet=10.0.1.0/24 label:swarmlab.cluster=lab ");
     expect(runScript(script, ok.bin)).toEqual({ code: 0, stdout: "net-id-1\n", stderr: "" });
     expect(ok.log().some((l) => l.startsWith("docker network create"))).toBe(false);
-    const clash = engine("bridge local");
+    const clash = engine("bridge local attachable=false encrypted= ");
     expect(runScript(script, clash.bin)).toEqual({ code: 1, stdout: "", stderr: "a network named backend exists and is not a swarm overlay network: rename one of them\n" });
+  });
+
+  it("never adopts an existing overlay with other settings: it names what differs and what to do", () => {
+    const script = networkCreateScript(net({ encrypted: true, subnet: "10.20.0.0/24", labels: { tier: "back" } }), { "swarmlab.cluster": "lab" });
+    const other = engine("overlay swarm attachable=true encrypted= subnet=10.0.1.0/24 label:swarmlab.cluster=lab label:tier=front ");
+    expect(runScript(script, other.bin)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "overlay network backend exists with other settings than configured (wanted: encrypted=true subnet=10.20.0.0/24 label:tier=back): " +
+        "settings cannot change in place; remove it (docker network rm backend, once no service uses it) or give the configured network another name\n",
+    });
+    expect(other.log().some((l) => l.startsWith("docker network create"))).toBe(false);
+    const same = engine("overlay swarm attachable=true encrypted=true subnet=10.20.0.0/24 label:swarmlab.cluster=lab label:tier=back ");
+    expect(runScript(script, same.bin)).toEqual({ code: 0, stdout: "net-id-1\n", stderr: "" });
   });
 
   it("removes a network no service uses; an absent one is a success", () => {

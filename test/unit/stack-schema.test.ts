@@ -281,13 +281,32 @@ describe("bad stack files", () => {
       { source: SRC, path: "services.api.deploy.mode", message: 'expected "replicated" | "global", got "both"' },
       { source: SRC, path: "services.api.deploy.replicas", message: 'expected a number, got "two"' },
       { source: SRC, path: "services.db", message: 'unknown key "imgae" (check the spelling; see the configuration reference in README.md)' },
+      { source: SRC, path: "services.db.image", message: "is required (docker stack deploy runs an existing image; it does not build one)" },
     ]);
     expect(error?.message).toBe([
       'stacks/web.yaml: services.api.command: expected a string or a list of strings, got 5',
       'stacks/web.yaml: services.api.deploy.mode: expected "replicated" | "global", got "both"',
       'stacks/web.yaml: services.api.deploy.replicas: expected a number, got "two"',
       'stacks/web.yaml: services.db: unknown key "imgae" (check the spelling; see the configuration reference in README.md)',
+      "stacks/web.yaml: services.db.image: is required (docker stack deploy runs an existing image; it does not build one)",
     ].join("\n"));
+  });
+
+  it("reports field problems and cross-field problems together, even in the same service", () => {
+    const text = `
+services:
+  web: {image: nginx, ports: ["80:80", "bad port"], networks: [front], deploy: {replicas: two}}
+  api: {image: api, ports: ["80:8080"], secrets: [tls], stop_grace_period: soon}
+`;
+    expect(problemsOf(text)).toEqual([
+      // the fields' problems first, in the file's order, then the rules across fields
+      'stacks/web.yaml: services.web.ports[1]: expected a port like "80", "8080:80", "8080:80/udp" or "8000-8010:8000-8010", got "bad port"',
+      'stacks/web.yaml: services.web.deploy.replicas: expected a number, got "two"',
+      'stacks/web.yaml: services.api.stop_grace_period: expected a duration like "10s" or "1m30s", got "soon"',
+      'stacks/web.yaml: services.web.networks[0]: network "front" is not declared under the top-level networks',
+      'stacks/web.yaml: services.api.secrets[0]: secret "tls" is not declared under the top-level secrets',
+      'stacks/web.yaml: services.api.ports[0]: published port 80/tcp is already used by services.web.ports[0]',
+    ]);
   });
 
   it("reports every cross-reference problem at once", () => {
