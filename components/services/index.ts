@@ -66,9 +66,14 @@ export class ClusterServices extends pulumi.ComponentResource {
     const after = { parent: this, dependsOn: swarm.ready };
     const labels = { "swarmlab.cluster": cfg.name };
     const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
-    const deploy = (id: string, stack: PreparedStack, dependsOn: pulumi.Resource[]) =>
+    // Traefik and the visualizer answer where the URLs point: with host-mode ports, on the first manager.
+    const deploy = (id: string, stack: PreparedStack, dependsOn: pulumi.Resource[], pinHostPorts = false) =>
       // dependsOn goes to the deploy command itself: a component's dependsOn does not hold back its children
-      new StackDeployment(`${name}-${id}`, { stack, manager, defaults, render: { clusterLabels: labels }, dependsOn }, { parent: this, dependsOn });
+      new StackDeployment(
+        `${name}-${id}`,
+        { stack, manager, defaults, render: { clusterLabels: labels, ...(pinHostPorts ? { hostPortsOn: manager.name } : {}) }, dependsOn },
+        { parent: this, dependsOn },
+      );
 
     if (cfg.images.sideLoad.length) {
       const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source, after: swarm.ready }, after);
@@ -126,14 +131,14 @@ export class ClusterServices extends pulumi.ComponentResource {
     if (cfg.traefik.enabled) {
       const dashAuth = cfg.traefik.dashboardAuth;
       const users: Record<string, string> = dashAuth ? { TRAEFIK_DASHBOARD_USERS: bcryptHtpasswd(dashAuth.username, dashAuth.password) } : {};
-      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name), users), [...imagesLoaded, ...networks]);
+      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name), users), [...imagesLoaded, ...networks], true);
       this.ready.push(traefik);
       urls.traefik = managerAddress.apply((a) => `http://${a}:${cfg.traefik.httpPort}/`);
       if (cfg.traefik.dashboard) urls.dashboard = managerAddress.apply((a) => `http://${a}:${cfg.traefik.dashboardPort}/dashboard/`);
     }
 
     if (cfg.visualizer.enabled) {
-      this.ready.push(deploy("visualizer", systemStack("swarmlab-visualizer", visualizerCompose(cfg.visualizer)), imagesLoaded));
+      this.ready.push(deploy("visualizer", systemStack("swarmlab-visualizer", visualizerCompose(cfg.visualizer)), imagesLoaded, true));
       urls.visualizer = managerAddress.apply((a) => `http://${a}:${cfg.visualizer.port}/`);
     }
 

@@ -59,11 +59,18 @@ export function registryAddress(managerAdvertiseAddress: string, port: number): 
   return `${managerAdvertiseAddress}:${port}`;
 }
 
+/** Waits (up to `seconds`) until this engine is an active swarm member again and, on a manager, sees itself Ready; says so if not. */
+function waitBackInSwarm(seconds: number): string {
+  const back = `[ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] && { [ "$(docker info --format '{{.Swarm.ControlAvailable}}')" != true ] || [ "$(docker node inspect self --format '{{.Status.State}}')" = ready ]; }`;
+  return `for i in $(seq 1 ${seconds}); do if ${back}; then break; fi; [ $i = ${seconds} ] && echo "dockerd on $(hostname) restarted but is not back in the swarm after ${seconds} s" >&2; sleep 1; done`;
+}
+
 /**
  * Run on every node: make the engine trust the plain-HTTP registry. `insecure-registries` is merged
  * into `daemonJson` (/etc/docker/daemon.json; the original kept as daemon.json.swarmlab-backup) and applied by a
  * live reload (SIGHUP); dockerd is restarted only if the reload did not take, and only when the
- * configuration really changed. Prints `unchanged`, `reloaded` or `restarted`.
+ * configuration really changed, and then waited for until the node is back in the swarm.
+ * Prints `unchanged`, `reloaded` or `restarted`.
  */
 export function trustRegistryScript(address: string, daemonJson = "/etc/docker/daemon.json"): string {
   const a = q(address);
@@ -71,6 +78,7 @@ export function trustRegistryScript(address: string, daemonJson = "/etc/docker/d
   const trusted = `docker info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -q "\\"${address}\\":{[^}]*\\"Secure\\":false"`;
   return [
     `if ${trusted}; then echo unchanged; exit 0; fi`,
+    "was=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || true)",
     `f=${q(daemonJson)}; mkdir -p ${q(dir)}`,
     '[ -e "$f" ] && [ ! -e "$f.swarmlab-backup" ] && cp -p "$f" "$f.swarmlab-backup"',
     `if [ ! -s "$f" ] || [ "$(tr -d ' \\n\\t' < "$f")" = "{}" ]; then printf '{"insecure-registries": [%s]}\\n' ${q(JSON.stringify(address))} > "$f"`,
@@ -82,6 +90,8 @@ export function trustRegistryScript(address: string, daemonJson = "/etc/docker/d
     `for i in $(seq 1 10); do if ${trusted}; then echo reloaded; exit 0; fi; sleep 1; done`,
     "if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q docker; then systemctl restart docker; else pkill -x dockerd || true; fi",
     "for i in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done",
+    // a restarted swarm member is usable once it is back in the swarm (and, on a manager, listed Ready)
+    `if [ "$was" = active ]; then ${waitBackInSwarm(60)}; fi`,
     `if ${trusted}; then echo restarted; exit 0; fi`,
     `echo "dockerd on $(hostname) does not trust ${address} after editing $f: check that file (a backup is $f.swarmlab-backup)" >&2; exit 1`,
   ].join("\n");

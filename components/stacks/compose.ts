@@ -39,6 +39,11 @@ export interface RenderOptions {
   defaults?: { endpointMode?: "vip" | "dnsrr"; publishMode?: PublishMode };
   /** Labels put on every service and on every object the stack creates (`swarmlab.cluster=<name>`). */
   clusterLabels?: Record<string, string>;
+  /**
+   * The node where the cluster's URLs point (the first manager): a service whose ports end up
+   * published in host mode is pinned there, else it could answer on another node than its URL's.
+   */
+  hostPortsOn?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -234,6 +239,11 @@ function renderService(name: string, service: Service, opts: RenderOptions): Jso
   if (mode) renderedDeploy.endpoint_mode = mode;
   if (deploy.resources) {
     renderedDeploy.resources = { limits: cpusAsString(deploy.resources.limits), reservations: cpusAsString(deploy.resources.reservations) };
+  }
+  const pin = opts.hostPortsOn && `node.hostname == ${opts.hostPortsOn}`;
+  const constraints = deploy.placement?.constraints ?? [];
+  if (pin && (out.ports as Json[] | undefined)?.some((p) => p.mode === "host") && !constraints.includes(pin)) {
+    renderedDeploy.placement = { ...deploy.placement, constraints: [...constraints, pin] };
   }
   if (Object.keys(deployLabels).length) renderedDeploy.labels = deployLabels;
   if (Object.keys(renderedDeploy).length) out.deploy = renderedDeploy;

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up } from "./lab";
+import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up as labUp, type UpResult } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };
 
@@ -20,14 +20,23 @@ function sideLoad(image: string, node: string): void {
 }
 
 describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
-  /** What every `pulumi up` of this file printed, and its engine events. */
+  /** What every `pulumi up` of this file printed, and its engine events, failed runs included: all are searched for secrets. */
   const upText: string[] = [];
   const started = Date.now();
   let outputs: Record<string, unknown> = {};
+  const up = async (cfg: Record<string, unknown>): Promise<UpResult> => {
+    try {
+      const res = await labUp(cfg);
+      upText.push(res.stdout, res.events);
+      return res;
+    } catch (err) {
+      upText.push(String(err));
+      throw err;
+    }
+  };
 
   beforeAll(async () => {
     const res = await up(baseConfig());
-    upText.push(res.stdout, res.events);
     outputs = res.outputs;
   }, 900_000);
 
@@ -39,6 +48,20 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     expect(nodeLabels("worker1")).toEqual({ zone: "a" });
     expect(nodeLabels("worker2")).toEqual({ zone: "b" });
     expect(nodeLabels("manager1")).toEqual({});
+  });
+
+  it("labels every container, volume and network of the lab with its cluster, and nodes with their name and role", () => {
+    expect(labelledObjects().sort()).toEqual([
+      `container ${CLUSTER}-manager1`, `container ${CLUSTER}-worker1`, `container ${CLUSTER}-worker2`,
+      `network swarmlab-${CLUSTER}`,
+      `volume ${CLUSTER}-manager1-docker`, `volume ${CLUSTER}-worker1-docker`, `volume ${CLUSTER}-worker2-docker`,
+    ].sort());
+    const labels = (kind: string, name: string) => JSON.parse(docker([kind, "inspect", "-f", "{{json .Labels}}", name])) as Record<string, string>;
+    expect(labels("network", `swarmlab-${CLUSTER}`)).toMatchObject({ "swarmlab.cluster": CLUSTER });
+    for (const [node, role] of [["manager1", "manager"], ["worker1", "worker"]]) {
+      expect(docker(["inspect", "-f", "{{json .Config.Labels}}", `${CLUSTER}-${node}`])).toContain(`"swarmlab.node":"${node}"`);
+      expect(labels("volume", `${CLUSTER}-${node}-docker`)).toMatchObject({ "swarmlab.cluster": CLUSTER, "swarmlab.node": node, "swarmlab.role": role });
+    }
   });
 
   it("reports the node table, the leader and a DOCKER_HOST that works over SSH", () => {
@@ -57,7 +80,6 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
 
   it("a second pulumi up changes nothing, and preview --expect-no-changes passes", async () => {
     const res = await up(baseConfig());
-    upText.push(res.stdout, res.events);
     // "read" is the stack reading its own previous outputs (the manager list for quorum checks): not a change.
     expect(Object.keys(res.changes).filter((k) => k !== "same" && k !== "read")).toEqual([]);
     const stack = await labStack();
@@ -66,10 +88,15 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
 
   it("scales workers 2 -> 4 creating only the new nodes, then 4 -> 2 removing them completely", async () => {
     const before = { manager1: containerId("manager1"), worker1: containerId("worker1"), worker2: containerId("worker2") };
+    const swarmIds = () => Object.fromEntries(nodeList().map((n) => [n.Hostname, n.ID]));
+    const idsBefore = swarmIds();
     const four = [...base, { name: "worker3", role: "worker" }, { name: "worker4", role: "worker" }];
-    await up(withNodes(four));
+    const res = await up(withNodes(four));
     expect(nodeList().map((n) => `${n.Hostname} ${n.Status}`).sort()).toEqual(["manager1 Ready", "worker1 Ready", "worker2 Ready", "worker3 Ready", "worker4 Ready"]);
+    // the existing nodes are the same machines and the same swarm members: nothing re-created, nothing re-joined
     expect({ manager1: containerId("manager1"), worker1: containerId("worker1"), worker2: containerId("worker2") }).toEqual(before);
+    expect(swarmIds()).toMatchObject(idsBefore);
+    expect(res.stdout).not.toMatch(/(manager1|worker1|worker2)-(join|init)\b.*(creat|replac)/);
 
     await up(baseConfig());
     expect(nodeList().map((n) => n.Hostname).sort()).toEqual(["manager1", "worker1", "worker2"]);

@@ -265,6 +265,22 @@ services:
     expect(doc.services.mesh.ports[0].mode).toBe("ingress");
   });
 
+  it("pins services whose ports end up in host mode to the node the URLs point at (hostPortsOn), and only those", () => {
+    const pinned = renderDoc('services: {edge: {image: x, ports: ["80:80"], deploy: {placement: {constraints: ["node.role == manager"]}}}, quiet: {image: x}}', {
+      defaults: { endpointMode: "dnsrr", publishMode: "host" },
+      hostPortsOn: "manager1",
+    });
+    expect(pinned.services.edge.deploy.placement).toEqual({ constraints: ["node.role == manager", "node.hostname == manager1"] });
+    expect(pinned.services.quiet.deploy).toEqual({ endpoint_mode: "dnsrr" });
+    const mesh = renderDoc('services: {edge: {image: x, ports: ["80:80"]}}', { defaults: { publishMode: "ingress" }, hostPortsOn: "manager1" });
+    expect(mesh.services.edge.deploy).toBeUndefined();
+    const already = renderDoc('services: {edge: {image: x, ports: ["80:80"], deploy: {placement: {constraints: ["node.hostname == manager1"]}}}}', {
+      defaults: { publishMode: "host" },
+      hostPortsOn: "manager1",
+    });
+    expect(already.services.edge.deploy.placement.constraints).toEqual(["node.hostname == manager1"]);
+  });
+
   it("keeps a service's own dnsrr and turns its unmoded ports to host mode", () => {
     const doc = renderDoc('services: {db: {image: x, ports: ["5432:5432"], deploy: {endpoint_mode: dnsrr}}}');
     expect(doc.services.db.ports[0].mode).toBe("host");

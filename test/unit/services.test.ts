@@ -334,11 +334,14 @@ describe("trustRegistryScript", () => {
       fs.writeFileSync(daemonJson, opts.content);
     }
     if (opts.trusted) fs.writeFileSync(path.join(state, "trusted"), "");
-    const load = `grep -q '"${ADDR}"' "${daemonJson}" && [ "${mode}" = restart ] && touch "${state}/trusted"; true`;
+    const load = `touch "${state}/restarted"; grep -q '"${ADDR}"' "${daemonJson}" && [ "${mode}" = restart ] && touch "${state}/trusted"; true`;
     const bin = fakeBin({
       docker: `echo "docker $*" >> "${state}/log"
 if [ "$1" = info ]; then
   if [ "$#" -eq 1 ]; then exit 0; fi
+  # a swarm worker: after a restart, "pending" twice before it is back
+  case "$*" in *LocalNodeState*) n=$(cat "${state}/swarm" 2>/dev/null || echo 0); echo $((n + 1)) > "${state}/swarm"
+    if [ -e "${state}/restarted" ] && [ "$n" -lt 3 ]; then echo pending; else echo active; fi; exit 0;; *ControlAvailable*) echo false; exit 0;; esac
   if [ -e "${state}/trusted" ]; then printf '{"${ADDR}":{"Name":"${ADDR}","Mirrors":[],"Secure":false,"Official":false},"docker.io":{"Name":"docker.io","Mirrors":[],"Secure":true,"Official":true}}\\n'
   else printf '{"docker.io":{"Name":"docker.io","Mirrors":[],"Secure":true,"Official":true}}\\n'; fi
   exit 0
@@ -444,6 +447,8 @@ console.log("ready");`,
     expect(JSON.parse(n.read())).toEqual({ "insecure-registries": [ADDR] });
     expect(n.hups()).toBe(1);
     expect(n.log().filter((l) => !l.startsWith("docker"))).toEqual(["pidof dockerd", "systemctl is-active -q docker", "systemctl restart docker"]);
+    // it waited for the node to be back in the swarm: asked until "active" (once before, twice pending, then active)
+    expect(n.log().filter((l) => l.includes("LocalNodeState"))).toHaveLength(4);
   });
 
   it("kills dockerd for its supervisor to restart when systemd does not run docker", async () => {
