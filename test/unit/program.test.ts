@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BAD_CONFIG_BASE, BAD_CONFIGS, BAD_STACK_FILES } from "./bad-inputs";
 import { asPulumiConfig, recorded, resolve, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 
@@ -54,6 +55,24 @@ beforeAll(async () => {
 
 describe("the program refuses bad input before registering anything", () => {
   const rel = (file: string) => path.relative(process.cwd(), file);
+  const nothingCreated = (created: string[]) => created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"));
+
+  it(`the whole catalogue of bad inputs: ${BAD_CONFIGS.length} configurations and ${BAD_STACK_FILES.length} stack files, at least 40`, () => {
+    expect(BAD_CONFIGS.length + BAD_STACK_FILES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(BAD_CONFIGS)("catalogue, configuration: %s", async (_what, values, message) => {
+    const { error, created } = await runWith({ ...BAD_CONFIG_BASE, ...values });
+    expect(error).toBe(message);
+    expect(nothingCreated(created)).toEqual([]);
+  });
+
+  it.each(BAD_STACK_FILES)("catalogue, stack file: %s", async (_what, text, message) => {
+    const file = stackFile("catalogue.yaml", text);
+    const { error, created } = await runWith({ "swarmlab:stacks": [{ name: "catalogue", file }] });
+    expect(error).toBe(`${rel(file)}: ${message}`);
+    expect(nothingCreated(created)).toEqual([]);
+  });
 
   it.each([
     ["duplicate node names", { "swarmlab:nodes": [{ name: "manager1", role: "manager" }, { name: "manager1" }] }, 'Pulumi.dev.yaml: swarmlab:nodes[1].name: duplicate node name "manager1": node names must be unique'],

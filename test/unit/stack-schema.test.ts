@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";
 import { loadStackFile, parseStack } from "../../components/stacks/load";
 
+import { BAD_STACK_FILES } from "./bad-inputs";
+
 const SRC = "stacks/web.yaml";
 const stacksDir = path.resolve(__dirname, "../../stacks");
 
@@ -188,82 +190,11 @@ secrets: {token: {environment: TOKEN}}
 });
 
 // Each: what is wrong, the stack text, the exact message.
-const bad: [string, string, string][] = [
-  ["replicas as text", "services: {api: {image: x, deploy: {replicas: two}}}", 'services.api.deploy.replicas: expected a number, got "two"'],
-  ["negative replicas", "services: {api: {image: x, deploy: {replicas: -1}}}", "services.api.deploy.replicas: expected a number >= 0, got -1"],
-  ["fractional replicas", "services: {api: {image: x, deploy: {replicas: 1.5}}}", "services.api.deploy.replicas: expected a whole number, got 1.5"],
-  ["deploy mode", "services: {api: {image: x, deploy: {mode: replica}}}", 'services.api.deploy.mode: expected "replicated" | "global", got "replica"'],
-  ["endpoint mode", "services: {api: {image: x, deploy: {endpoint_mode: rr}}}", 'services.api.deploy.endpoint_mode: expected "vip" | "dnsrr", got "rr"'],
-  ["restart condition", "services: {api: {image: x, deploy: {restart_policy: {condition: always}}}}", 'services.api.deploy.restart_policy.condition: expected "none" | "on-failure" | "any", got "always"'],
-  ["restart policy typo", "services: {api: {image: x, deploy: {restart_policy: {max_retries: 3}}}}", 'services.api.deploy.restart_policy: unknown key "max_retries" (check the spelling; see the configuration reference in README.md)'],
-  ["update failure action", "services: {api: {image: x, deploy: {update_config: {failure_action: explode}}}}", 'services.api.deploy.update_config.failure_action: expected "continue" | "pause" | "rollback", got "explode"'],
-  ["rollback failure action", "services: {api: {image: x, deploy: {rollback_config: {failure_action: rollback}}}}", 'services.api.deploy.rollback_config.failure_action: expected "continue" | "pause", got "rollback"'],
-  ["update order", "services: {api: {image: x, deploy: {update_config: {order: first}}}}", 'services.api.deploy.update_config.order: expected "stop-first" | "start-first", got "first"'],
-  ["update delay", "services: {api: {image: x, deploy: {update_config: {delay: 10 seconds}}}}", 'services.api.deploy.update_config.delay: expected a duration like "10s" or "1m30s", got "10 seconds"'],
-  ["failure ratio", "services: {api: {image: x, deploy: {update_config: {max_failure_ratio: 2}}}}", "services.api.deploy.update_config.max_failure_ratio: expected a number <= 1, got 2"],
-  ["memory limit", "services: {api: {image: x, deploy: {resources: {limits: {memory: lots}}}}}", 'services.api.deploy.resources.limits.memory: expected a size like "512M" or "2G", got "lots"'],
-  ["cpus limit", "services: {api: {image: x, deploy: {resources: {limits: {cpus: half}}}}}", 'services.api.deploy.resources.limits.cpus: expected a number of CPUs like "0.5", got "half"'],
-  ["constraint with =", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.role = manager"]}}}}', 'services.api.deploy.placement.constraints[0]: expected "<attribute> == <value>" or "<attribute> != <value>" with attribute node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>, got "node.role = manager"'],
-  ["constraint attribute", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.label.db==true"]}}}}', 'services.api.deploy.placement.constraints[0]: expected "<attribute> == <value>" or "<attribute> != <value>" with attribute node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>, got "node.label.db==true"'],
-  ["constraint role", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.role==leader"]}}}}', 'services.api.deploy.placement.constraints[0]: expected node.role == manager or node.role == worker, got "node.role==leader"'],
-  ["spread preference", "services: {api: {image: x, deploy: {placement: {preferences: [{spread: zone}]}}}}", 'services.api.deploy.placement.preferences[0].spread: expected a node attribute like "node.labels.zone", got "zone"'],
-  ["service key typo", "services: {api: {image: x, imgae: y}}", 'services.api: unknown key "imgae" (check the spelling; see the configuration reference in README.md)'],
-  ["port text", 'services: {api: {image: x, ports: ["80:abc"]}}', 'services.api.ports[0]: expected a port like "80", "8080:80", "8080:80/udp" or "8000-8010:8000-8010", got "80:abc"'],
-  ["port ranges", 'services: {api: {image: x, ports: ["8000-8010:80-81"]}}', 'services.api.ports[0]: expected a published range as long as the target range, got "8000-8010:80-81"'],
-  ["port out of range", 'services: {api: {image: x, ports: ["70000:80"]}}', 'services.api.ports[0]: expected ports between 1 and 65535 (ranges low-high), got "70000:80"'],
-  ["port number", "services: {api: {image: x, ports: [70000]}}", "services.api.ports[0]: expected a number <= 65535, got 70000"],
-  ["port protocol", "services: {api: {image: x, ports: [{target: 80, protocol: tcpp}]}}", 'services.api.ports[0].protocol: expected "tcp" | "udp" | "sctp", got "tcpp"'],
-  ["port mode", "services: {api: {image: x, ports: [{target: 80, mode: routing}]}}", 'services.api.ports[0].mode: expected "ingress" | "host", got "routing"'],
-  ["port target missing", "services: {api: {image: x, ports: [{published: 80}]}}", "services.api.ports[0].target: is required (expected a number)"],
-  ["port as list", "services: {api: {image: x, ports: [[80]]}}", 'services.api.ports[0]: expected a port like "80", "8080:80", "8080:80/udp" or "8000-8010:8000-8010" or a mapping with target, published, protocol and mode, got a list of 1'],
-  ["environment scalar", "services: {api: {image: x, environment: 5}}", 'services.api.environment: expected a list of "KEY=value" strings or a mapping, got 5'],
-  ["environment value", "services: {api: {image: x, environment: {A: {b: 1}}}}", "services.api.environment.A: expected a string, a number, true/false or null, got an object"],
-  ["command number", "services: {api: {image: x, command: 5}}", "services.api.command: expected a string or a list of strings, got 5"],
-  ["entrypoint item", "services: {api: {image: x, entrypoint: [sh, 5]}}", "services.api.entrypoint[1]: expected a string, got 5"],
-  ["volume short", 'services: {api: {image: x, volumes: ["data"]}}', 'services.api.volumes[0]: expected "source:/target", "source:/target:ro" or "/target", got "data"'],
-  ["volume mode", 'services: {api: {image: x, volumes: ["/a:/b:rx"]}}', 'services.api.volumes[0]: expected "source:/target", "source:/target:ro" or "/target", got "/a:/b:rx"'],
-  ["volume type", "services: {api: {image: x, volumes: [{type: nfs, target: /d}]}}", 'services.api.volumes[0].type: expected "volume" | "bind" | "tmpfs", got "nfs"'],
-  ["volume target", "services: {api: {image: x, volumes: [{type: bind, source: /d}]}}", "services.api.volumes[0].target: is required (expected a string)"],
-  ["healthcheck interval", "services: {api: {image: x, healthcheck: {interval: 10}}}", "services.api.healthcheck.interval: expected a string, got 10"],
-  ["healthcheck retries", "services: {api: {image: x, healthcheck: {retries: three}}}", 'services.api.healthcheck.retries: expected a number, got "three"'],
-  ["stop grace period", "services: {api: {image: x, stop_grace_period: 1 minute}}", 'services.api.stop_grace_period: expected a duration like "10s" or "1m30s", got "1 minute"'],
-  ["ulimit hard missing", "services: {api: {image: x, ulimits: {nofile: {soft: 1024}}}}", "services.api.ulimits.nofile.hard: is required (expected a number)"],
-  ["logging option", "services: {api: {image: x, logging: {options: {max-size: [1]}}}}", "services.api.logging.options.max-size: expected a string, a number or null, got a list of 1"],
-  ["service network entry", "services: {api: {image: x, networks: {front: {aliases: web}}}}\nnetworks: {front: }", 'services.api.networks.front.aliases: expected a list, got "web"'],
-  ["undeclared network (list)", "services: {api: {image: x, networks: [front]}}", 'services.api.networks[0]: network "front" is not declared under the top-level networks'],
-  ["undeclared network (map)", "services: {api: {image: x, networks: {back: {aliases: [db]}}}}", 'services.api.networks.back: network "back" is not declared under the top-level networks'],
-  ["undeclared secret", "services: {api: {image: x, secrets: [token]}}", 'services.api.secrets[0]: secret "token" is not declared under the top-level secrets'],
-  ["undeclared config", "services: {api: {image: x, configs: [{source: conf, target: /etc/app.conf}]}}", 'services.api.configs[0]: config "conf" is not declared under the top-level configs'],
-  ["undeclared volume", 'services: {api: {image: x, volumes: ["data:/data"]}}', 'services.api.volumes[0]: volume "data" is not declared under the top-level volumes'],
-  ["undeclared volume (long)", "services: {api: {image: x, volumes: [{type: volume, source: data, target: /data}]}}", 'services.api.volumes[0]: volume "data" is not declared under the top-level volumes'],
-  ["replicas with global", "services: {api: {image: x, deploy: {mode: global, replicas: 2}}}", "services.api.deploy.replicas: cannot be set with mode: global (a global service runs one task on every eligible node)"],
-  ["port published twice", 'services: {a: {image: x, ports: ["8080:80"]}, b: {image: z, ports: [{target: 81, published: 8080}]}}', "services.b.ports[0]: published port 8080/tcp is already used by services.a.ports[0]"],
-  ["port in two ranges", 'services: {a: {image: x, ports: ["8000-8005:8000-8005", "8005:1"]}}', "services.a.ports[1]: published port 8005/tcp is already used by services.a.ports[0]"],
-  ["ingress with dnsrr", "services: {a: {image: x, ports: [{target: 80, published: 80, mode: ingress}], deploy: {endpoint_mode: dnsrr}}}", "services.a.ports[0].mode: ingress publishing cannot be used with endpoint_mode: dnsrr (use mode: host)"],
-  ["no image, no build", "services: {api: {command: [serve]}}", "services.api.image: is required (docker stack deploy runs an existing image; it does not build one)"],
-  ["bad service name", 'services: {"my api": {image: x}}', 'services.my api: expected a service name of letters, digits, ".", "_" and "-", got "my api"'],
-  ["secret without source", "services: {api: {image: x}}\nsecrets: {token: {name: t}}", "secrets.token: expected exactly one of file, environment or external: true, got 0"],
-  ["secret with two sources", "services: {api: {image: x}}\nsecrets: {token: {file: ./t, environment: T}}", "secrets.token: expected exactly one of file, environment or external: true, got 2"],
-  ["config without source", "services: {api: {image: x}}\nconfigs: {conf: {}}", "configs.conf: expected exactly one of file or external: true, got 0"],
-  ["network key typo", "services: {api: {image: x}}\nnetworks: {front: {drivr: overlay}}", 'networks.front: unknown key "drivr" (check the spelling; see the configuration reference in README.md)'],
-  ["network external", "services: {api: {image: x}}\nnetworks: {front: {external: maybe}}", 'networks.front.external: expected true, false or a mapping with a name, got "maybe"'],
-  ["version as number", "version: 3.8\nservices: {api: {image: x}}", "version: expected a string, got 3.8"],
-  ["stack name", 'name: "My App"\nservices: {api: {image: x}}', 'name: expected a stack name of lower-case letters, digits, _ and - (starting with a letter or digit), got "My App"'],
-  ["top-level typo", "services: {api: {image: x}}\nvolume: {}", 'unknown key "volume" (check the spelling; see the configuration reference in README.md)'],
-  ["no services", "networks: {}", "services: is required (expected a mapping)"],
-  ["not a mapping", "- a\n- b", "expected a mapping, got a list of 2"],
-  ["expose host", "services: {api: {image: x, x-swarmlab: {expose: {host: not a host, port: 80}}}}", 'services.api.x-swarmlab.expose.host: expected a host name like "whoami.lab.local", got "not a host"'],
-  ["expose port", "services: {api: {image: x, x-swarmlab: {expose: {host: a.lab.local}}}}", "services.api.x-swarmlab.expose.port: is required (expected a number)"],
-  ["expose path", "services: {api: {image: x, x-swarmlab: {expose: {host: a.lab.local, port: 80, path: api}}}}", 'services.api.x-swarmlab.expose.path: expected a path starting with "/", got "api"'],
-  ["x-swarmlab typo", "services: {api: {image: x, x-swarmlab: {expsoe: {}}}}", 'services.api.x-swarmlab: unknown key "expsoe" (check the spelling; see the configuration reference in README.md)'],
-  ["yes is not a boolean (YAML 1.2)", "services: {api: {image: x, init: yes}}", 'services.api.init: expected true or false, got "yes"'],
-  ["expose sticky", "services: {api: {image: x, x-swarmlab: {expose: {host: a.lab.local, port: 80, sticky: sometimes}}}}", 'services.api.x-swarmlab.expose.sticky: expected true or false, got "sometimes"'],
-];
 
 describe("bad stack files", () => {
-  it(`has at least 35 cases (${bad.length})`, () => expect(bad.length).toBeGreaterThanOrEqual(35));
+  it(`has at least 35 cases (${BAD_STACK_FILES.length})`, () => expect(BAD_STACK_FILES.length).toBeGreaterThanOrEqual(35));
 
-  it.each(bad)("rejects %s", (_what, text, message) => {
+  it.each(BAD_STACK_FILES)("rejects %s", (_what, text, message) => {
     expect(() => parseStack(text, SRC)).toThrowError(ConfigError);
     expect(problemsOf(text)).toEqual([`${SRC}: ${message}`]);
   });
