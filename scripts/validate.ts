@@ -31,7 +31,8 @@ function main(argv: string[]): number {
   const documents: string[] = [];
   for (const file of positionals) {
     try {
-      const loaded = loadStackFile(file);
+      // ${VAR} from this shell, as docker stack deploy would take them
+      const loaded = loadStackFile(file, { env: process.env });
       for (const warning of loaded.warnings) console.error(`warning: ${warning}`);
       // env_file is read here, as the deploy would (the manager does not have the files)
       const inlined = inlineEnvFiles(loaded.stack, file, file, process.env);

@@ -18,6 +18,7 @@ import {
   serviceNetworkNames,
   stackNameSchema,
 } from "../config/stack";
+import { escapeDollars } from "./interpolate";
 
 /** Compose file format emitted: the newest that docker/cli 20.10 (Debian's engine) still accepts. */
 export const COMPOSE_VERSION = "3.9";
@@ -299,5 +300,6 @@ export function renderCompose(stack: Stack, opts: RenderOptions): string {
     configs: normaliseObjects(stack.configs, labels),
   };
   // YAML 1.1 quoting: strings such as "yes" or "0:30" stay strings for docker's YAML 1.1 reader too.
-  return stringify(sortKeys(doc), { version: "1.1", lineWidth: 0, directives: false });
+  // `$` doubled: docker interpolates the file again on the manager, where it must stay literal text
+  return stringify(escapeDollars(sortKeys(doc)), { version: "1.1", lineWidth: 0, directives: false });
 }

@@ -73,7 +73,7 @@ export function collectStacks(cfg: ClusterConfig, root: string, opts: LoadStacks
     const file = path.resolve(root, ref.file);
     const shown = path.relative(root, file) || file;
     try {
-      const loaded = loadStackFile(file, { name: ref.name });
+      const loaded = loadStackFile(file, { name: ref.name, env: opts.env ?? {} });
       const source = shown;
       const overridden = applyReplicas(loaded.stack, ref.replicas ?? {}, { source: configSource, path: [`swarmlab:stacks[${i}]`, "replicas"], file: shown });
       const inlined = inlineEnvFiles(overridden.stack, file, source, opts.env);

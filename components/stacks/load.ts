@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LineCounter, parseDocument, type ScalarTag } from "yaml";
-import { ConfigError, formatPath, issuesToProblems, type Problem } from "../config/errors";
+import { ConfigError, formatPath, formatProblem, issuesToProblems, type Problem } from "../config/errors";
 import { crossFieldProblems, type Stack, stackNameSchema, stackSchema, stackWarnings } from "../config/stack";
+import { interpolateStack } from "./interpolate";
 
 /** A stack file, validated: its name, where it came from, its content and what will be ignored. */
 export interface LoadedStack {
@@ -15,6 +16,8 @@ export interface LoadedStack {
 export interface LoadOptions {
   /** Stack name; default: the file's top-level `name`, else the file name without extension. */
   name?: string;
+  /** Variables for `${VAR}` in the file (the environment of the machine running swarmlab); none: no interpolation. */
+  env?: Record<string, string | undefined>;
 }
 
 /** `mode: 0440` is octal, as docker's YAML reader (and every compose file) means it. */
@@ -42,17 +45,20 @@ function parseYaml(text: string, source: string): unknown {
 
 /** Validate stack file text; `source` names it in messages. Throws a ConfigError listing every problem. */
 export function parseStack(text: string, source: string, opts: LoadOptions = {}): LoadedStack {
-  const doc = parseYaml(text, source);
-  // every problem of the file in one report: the fields', the rules across fields', the name's
+  const interpolated = opts.env ? interpolateStack(parseYaml(text, source), opts.env) : { doc: parseYaml(text, source), problems: [], warnings: [] };
+  const doc = interpolated.doc;
+  // every problem of the file in one report: the variables', the fields', the rules across fields', the name's
   const parsed = stackSchema.safeParse(doc, { reportInput: true });
-  const problems = parsed.success ? [] : issuesToProblems(parsed.error.issues, source);
+  const problems = interpolated.problems.map((p) => ({ source, path: formatPath(p.path), message: p.message }));
+  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues, source));
   problems.push(...crossFieldProblems(doc).map((p) => ({ source, path: formatPath(p.path), message: p.message })));
   const fallback = path.basename(source).replace(/\.ya?ml$/i, "");
   const name = opts.name ?? (parsed.success ? parsed.data.name : undefined) ?? fallback;
   const nameCheck = stackNameSchema.safeParse(name, { reportInput: true });
   if (!nameCheck.success) problems.push(...issuesToProblems(nameCheck.error.issues, source, ["name"]));
   if (problems.length || !parsed.success) throw new ConfigError(problems);
-  return { name, file: source, stack: parsed.data, warnings: stackWarnings(parsed.data, source) };
+  const variableWarnings = interpolated.warnings.map((w) => formatProblem({ source, path: formatPath(w.path), message: w.message }));
+  return { name, file: source, stack: parsed.data, warnings: [...variableWarnings, ...stackWarnings(parsed.data, source)] };
 }
 
 /** Read and validate a stack file. */
