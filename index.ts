@@ -1,25 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { quietRpcDebug } from "./components/command/quietDebug";
 import { crossCheck } from "./components/config/crossChecks";
-import { ConfigError } from "./components/config/errors";
+import { ConfigError, gatherProblems, type Problem } from "./components/config/errors";
 import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
 import { ClusterServices } from "./components/services";
 import { buildImages, planBuilds } from "./components/services/build";
 import { readRegistryTls } from "./components/services/registryTls";
-import { deployStacks, loadStacks, stacksOutput } from "./components/stacks";
+import { collectStacks, deployStacks, stacksOutput } from "./components/stacks";
+import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
+import { readPreviousManagers } from "./components/swarm/previous";
 import { checkQuorum } from "./components/swarm/quorum";
 
-/** Managers of the last deployment, read from this stack's own outputs (none on the first run). */
+/**
+ * Managers of the last deployment in config order (the first one initialised the swarm), from this
+ * stack's own outputs: none on its first `up` or `preview`. Failing to read them is an error.
+ */
 async function previousManagers(): Promise<string[]> {
-  try {
-    const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const nodes = (await self.getOutputDetails("nodes")).value as { name: string; role: string }[] | undefined;
-    return (nodes ?? []).filter((n) => n.role === "manager").map((n) => n.name);
-  } catch {
-    return [];
-  }
+  return readPreviousManagers(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
 }
 
 export = async () => {
@@ -27,18 +26,19 @@ export = async () => {
   const source = `Pulumi.${pulumi.getStack()}.yaml`;
   const root = process.cwd();
 
-  // Everything the user wrote is checked before any resource is registered: the config, the
-  // manager set against the last deployment, every stack file, and what the stacks ask of the cluster.
+  // Everything the user wrote is checked before any resource is registered, and reported at once:
+  // the config (first: the rest depends on it), the manager set against the last deployment, every
+  // stack file, what the stacks ask of the cluster, the builds and the registry's certificate files.
   const cfg = loadClusterConfig(pulumi.runtime.allConfig(), source);
   const quorum = checkQuorum(await previousManagers(), cfg.nodes);
   quorum.warnings.forEach((w) => pulumi.log.warn(w));
-  if (quorum.errors.length) throw new ConfigError(quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message })));
-  const stackFiles = loadStacks(cfg, root, { configSource: source, env: process.env });
-  const impossible = crossCheck(cfg, stackFiles);
-  if (impossible.length) throw new ConfigError(impossible);
+  const problems: Problem[] = quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message }));
+  const { prepared: stackFiles, problems: stackProblems } = collectStacks(cfg, root, { configSource: source, env: process.env });
+  problems.push(...stackProblems, ...crossCheck(cfg, stackFiles));
   // services with `build:` are built and pushed to the cluster registry: refused here without one
-  const builds = planBuilds(stackFiles, { root, registryEnabled: cfg.registry.enabled });
-  const registryTls = cfg.registry.enabled ? readRegistryTls(cfg.registry.tls, { root, source }) : undefined;
+  const builds = gatherProblems(problems, () => planBuilds(stackFiles, { root, registryEnabled: cfg.registry.enabled }), []);
+  const registryTls = cfg.registry.enabled ? gatherProblems(problems, () => readRegistryTls(cfg.registry.tls, { root, source }), undefined) : undefined;
+  if (problems.length) throw new ConfigError(problems);
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
@@ -74,8 +74,26 @@ export = async () => {
     // PEM of the CA the engines trust for the registry (registry.tls): trust it on your machine too
     registryCa: services.registryCa,
     urls: services.urls,
+    // what the stacks expose through Traefik, each with a curl that answers before any DNS exists
+    routes: cfg.traefik.enabled
+      ? pulumi.output(swarm.manager.address).apply((address) => exposedRoutes(stackFiles, { address, httpPort: cfg.traefik.httpPort, httpsPort: cfg.traefik.httpsPort }))
+      : undefined,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),
+    // For npm run ssh/status/push. The leader by name: with published ports every node's address
+    // is 127.0.0.1, so the manager at leaderAddress when it is the only one there, else the first.
+    leader: pulumi.all([swarm.nodes, swarm.leaderAddress]).apply(([rows, address]) => {
+      const at = rows.filter((r) => r.role === "manager" && r.address === address);
+      return at.length === 1 ? at[0].name : swarm.manager.name;
+    }),
+    // How each node is reached over SSH (user, host, port, bastion, host key), by node name: no key, not a secret.
+    sshTargets: pulumi.unsecret(
+      pulumi.all(hosts.map((h) => pulumi.output(h.ssh).apply((t) => [h.name, { host: t.host, port: t.port, user: t.user, hostKey: t.hostKey, jump: t.jump }] as const))).apply(Object.fromEntries),
+    ),
+    // The keys of the nodes that do not take sshPrivateKey (each Vagrant VM has its own), by node name.
+    sshPrivateKeys: pulumi.secret(
+      pulumi.all(hosts.map((h) => pulumi.output(h.ssh))).apply((ts) => Object.fromEntries(ts.flatMap((t, i) => (t.privateKey === ts[0].privateKey ? [] : [[hosts[i].name, t.privateKey]])))),
+    ),
     // per stack, per service: swarm name, mode, desired replicas
     stacks: stacksOutput(stacks, stackFiles),
   };

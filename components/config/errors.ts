@@ -20,6 +20,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Runs one check of the user's input; its ConfigError problems join `problems` (and `fallback` is
+ * returned) so that every check runs and all problems are reported at once. Other errors pass.
+ */
+export function gatherProblems<T>(problems: Problem[], check: () => T, fallback: T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+    return fallback;
+  }
+}
+
 export function formatProblem(p: Problem): string {
   return p.path ? `${p.source}: ${p.path}: ${p.message}` : `${p.source}: ${p.message}`;
 }

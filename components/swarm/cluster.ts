@@ -3,6 +3,7 @@ import { Command, type CommandArgs } from "../command/provider";
 import type { SshTarget } from "../command/ssh";
 import type { SwarmConfig } from "../config/cluster";
 import { dockerHostUrl, type Host } from "../hosts/host";
+import { firstManagerOf } from "./quorum";
 import * as scripts from "./scripts";
 
 export interface SwarmClusterArgs {
@@ -21,7 +22,7 @@ export interface NodeTableRow {
 
 /** The manager that runs `swarm init` and the manager-side commands: the first manager in config order. */
 export function firstManager(hosts: Host[]): Host {
-  const m = hosts.find((h) => h.role === "manager");
+  const m = firstManagerOf(hosts);
   if (!m) throw new Error("no manager among the hosts");
   return m;
 }
@@ -95,7 +96,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         label: `${h.name}: node settings`,
         create: script,
         update: script,
-        delete: pulumi.output(nodeId).apply((id) => scripts.retireScript(id.trim())),
+        delete: pulumi.output(nodeId).apply((id) => scripts.retireScript({ nodeId: id.trim(), name: h.name, timeoutSeconds: timeout })),
         ignoreUnreachableOnDelete: true,
         timeoutSeconds: timeout + 60,
       }, { dependsOn });

@@ -15,6 +15,17 @@ export function waitUntil(cond: string, seconds: number): string {
 }
 
 /**
+ * Shell: `retry <command...>` runs a command up to 5 times, 2 s apart, until it succeeds, and keeps
+ * its last output in $out; `fail <what>` then stops the script with what failed and that output.
+ * Raft changes (promote, demote, node update) can time out or be "out of sequence" while another
+ * change settles: a later attempt goes through.
+ */
+const RETRY = [
+  `retry() { for i in 1 2 3 4 5; do if out=$("$@" 2>&1); then return 0; fi; [ $i = 5 ] && return 1; sleep 2; done; }`,
+  `fail() { echo "$*: \${out//$'\\n'/ }" >&2; exit 1; }`,
+].join("\n");
+
+/**
  * Waits for dockerd and reports `engine=<version>` and `ipvs=yes|no`: the per-host readiness gate
  * (SSH dial retries are the caller's). Without IPVS in the kernel the routing mesh and virtual IPs
  * silently do not work, so the cluster falls back to host publishing and DNS round robin.
@@ -158,15 +169,14 @@ export function settingsScript(s: NodeSettings): string {
     `  docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null`,
     `done`,
     `role=$(docker node inspect -f '{{.Spec.Role}}' "$id")`,
-    // Raft membership changes can time out while another settles: retry them like node updates.
-    `retry() { for i in 1 2 3 4 5; do if out=$("$@" 2>&1); then return 0; fi; [ $i = 5 ] && { echo "$out" >&2; return 1; }; sleep 2; done; }`,
+    RETRY,
     s.role === "manager"
-      ? `if [ "$role" != manager ]; then retry docker node promote "$id"; fi`
-      : `if [ "$role" != worker ]; then retry docker node demote "$id"; fi`,
+      ? `if [ "$role" != manager ]; then retry docker node promote "$id" || fail "cannot promote node ${s.name} ($id)"; fi`
+      : `if [ "$role" != worker ]; then retry docker node demote "$id" || fail "cannot demote node ${s.name} ($id)"; fi`,
     `rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
     `  case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
     // "update out of sequence": the node object changed under us (a join or promotion settling); try again.
-    `retry docker node update --availability ${s.availability} $rm_args ${add} "$id"`,
+    `retry docker node update --availability ${s.availability} $rm_args ${add} "$id" || fail "cannot update node ${s.name} ($id)"`,
     ...(s.role === "manager"
       ? [
           waitUntil(`[ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ]`, s.readyTimeoutSeconds),
@@ -176,13 +186,34 @@ export function settingsScript(s: NodeSettings): string {
   ].join("\n");
 }
 
-/** Run on a manager before the node leaves: drain it (its tasks move), and demote it if it is a manager. */
-export function retireScript(nodeId: string): string {
-  const id = q(nodeId);
+export interface Retirement {
+  nodeId: string;
+  name: string;
+  /** How long the node's tasks may take to move to other nodes. */
+  timeoutSeconds: number;
+}
+
+/**
+ * Run on a manager before the node leaves: drains it, demotes it if it is a manager (never the
+ * manager running this), and waits until no task is meant to run on it any more, so it leaves with
+ * its work moved. A node that is gone (already removed) needs none of it: that is a success.
+ */
+export function retireScript(r: Retirement): string {
+  const node = `node ${r.name} ($id)`;
+  const gone = `! docker node inspect "$id" >/dev/null 2>&1`;
   return [
-    `docker node inspect ${id} >/dev/null 2>&1 || exit 0`,
-    `docker node update --availability drain ${id} >/dev/null 2>&1 || true`,
-    `if [ "$(docker node inspect -f '{{.Spec.Role}}' ${id})" = manager ] && [ "$(docker info --format '{{.Swarm.NodeID}}')" != ${id} ]; then docker node demote ${id} >/dev/null 2>&1 || true; fi`,
+    `id=${q(r.nodeId)}`,
+    `if ${gone}; then exit 0; fi`,
+    RETRY,
+    // A node that went away meanwhile (removed by hand, say) makes any failure moot.
+    `fail_unless_gone() { if ${gone}; then exit 0; fi; fail "$@"; }`,
+    `retry docker node update --availability drain "$id" || fail_unless_gone "cannot drain ${node}"`,
+    `if [ "$(docker node inspect -f '{{.Spec.Role}}' "$id")" = manager ] && [ "$(docker info --format '{{.Swarm.NodeID}}')" != "$id" ]; then`,
+    `  retry docker node demote "$id" || fail_unless_gone "cannot demote ${node}"`,
+    `fi`,
+    // Tasks the orchestrator still means to run there; when the listing fails, stop if the node is gone.
+    waitUntil(`if out=$(docker node ps "$id" --filter desired-state=running -q 2>&1); then [ -z "$out" ]; else ${gone}; fi`, r.timeoutSeconds),
+    `[ -z "$out" ] || fail_unless_gone "${node} still has tasks meant to run on it after ${r.timeoutSeconds} s of draining"`,
   ].join("\n");
 }
 

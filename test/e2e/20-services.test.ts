@@ -77,6 +77,10 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     for (let i = 0; i < 30; i++) seen.add(hostnameOf(curl(`http://${manager}/`, { Host: "whoami.lab.local" }).body));
     expect(seen.size).toBeGreaterThanOrEqual(2);
     expect(curl(`http://${manager}/`, { Host: "nobody.lab.local" }).headers).toMatch(/^HTTP\/1.1 404/);
+    // the route the stack output gives, with a curl that works as printed
+    const route = (outputs.routes as Record<string, { url: string; curl: string }>)["whoami/whoami"];
+    expect(route).toEqual({ url: "http://whoami.lab.local/", curl: `curl -H 'Host: whoami.lab.local' http://${manager}/` });
+    expect(hostnameOf(execFileSync("bash", ["-c", `${route.curl} --max-time 5 -s`], { encoding: "utf8" }))).not.toBe("");
   }, 180_000);
 
   it("keeps a client on one backend with sticky sessions", async () => {

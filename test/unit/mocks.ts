@@ -163,7 +163,7 @@ let current: Mocked | undefined;
 
 /**
  * Installs the mocks; call it before importing or constructing any resource (in `beforeAll`).
- * Project "swarmlab", stack "dev", not a preview (outputs are known).
+ * Organization "organization", project "swarmlab", stack "dev", not a preview (outputs are known).
  */
 export async function setupMocks(): Promise<Mocked> {
   const mocked: Mocked = { resources: [], calls: [] };
@@ -173,6 +173,8 @@ export async function setupMocks(): Promise<Mocked> {
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        // The program reads its own last deployment (a read, not a registration): never deployed, no outputs.
+        if (args.type === "pulumi:pulumi:StackReference") return { id: args.name, state: { name: args.name, outputs: {} } };
         const { __provider, ...wrapped } = args.inputs as Record<string, unknown>;
         const secretInputs: string[] = [];
         const inputs = unwrapSecrets(wrapped, "", secretInputs) as Record<string, unknown>;
@@ -212,6 +214,7 @@ export async function setupMocks(): Promise<Mocked> {
     "swarmlab",
     "dev",
     false,
+    "organization",
   );
   // Wrap the mock monitor to see the request itself: dependsOn, parent and secret outputs are only there.
   const monitor = pulumi.runtime.getMonitor() as unknown as {

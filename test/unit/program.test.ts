@@ -86,17 +86,19 @@ describe("the program refuses bad input before registering anything", () => {
     expect(created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
   });
 
-  it("a stack file with a wrong value, and one constrained to a label no node has, all at once", async () => {
+  it("a stack file with a wrong value, one constrained to a label no node has, and a build without a registry, all at once", async () => {
     const bad = stackFile("bad.yaml", "services: {api: {image: x, deploy: {replicas: two}}}\n");
     const nowhere = stackFile("nowhere.yaml", 'services: {db: {image: postgres, deploy: {placement: {constraints: ["node.labels.disk == ssd"]}}}}\n');
-    const first = await runWith({ "swarmlab:stacks": [{ name: "bad", file: bad }] });
-    expect(first.error).toBe(`${rel(bad)}: services.api.deploy.replicas: expected a number, got "two"`);
-    expect(first.created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
-    const second = await runWith({ "swarmlab:stacks": [{ name: "nowhere", file: nowhere }] });
-    expect(second.error).toBe(
-      `${rel(nowhere)}: services.db.deploy.placement.constraints[0]: no node has the label disk=ssd (node labels: zone=a (worker1)): add it to a node in swarmlab:nodes or change the constraint`,
+    const built = stackFile("built.yaml", "services: {app: {build: .}}\n");
+    const { error, created } = await runWith({ "swarmlab:stacks": [{ name: "bad", file: bad }, { name: "nowhere", file: nowhere }, { name: "built", file: built }] });
+    expect(error).toBe(
+      [
+        `${rel(bad)}: services.api.deploy.replicas: expected a number, got "two"`,
+        `${rel(nowhere)}: services.db.deploy.placement.constraints[0]: no node has the label disk=ssd (node labels: zone=a (worker1)): add it to a node in swarmlab:nodes or change the constraint`,
+        `${rel(built)}: services.app.build: swarmlab pushes built images to the cluster registry, and this cluster has none: enable it (swarmlab:registry: {enabled: true}), or build and push the image yourself and name it in services.app.image or in an image override for "app" (swarmlab:stacks[].images)`,
+      ].join("\n"),
     );
-    expect(second.created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
+    expect(created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"))).toEqual([]);
   });
 
   it("and registers the cluster when the input is good (the check above can see registrations)", async () => {

@@ -5,12 +5,29 @@ import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../components/config/cluster";
 import { checkQuorum, faultTolerance } from "../../components/swarm/quorum";
-import { initScript, joinScript, leaveScript, parseKeyValues, parseNodeList, settingsScript, waitUntil, type NodeSettings } from "../../components/swarm/scripts";
+import {
+  initScript,
+  joinScript,
+  leaveScript,
+  parseKeyValues,
+  parseNodeList,
+  readyScript,
+  removeNodeScript,
+  retireScript,
+  settingsScript,
+  waitUntil,
+  type NodeSettings,
+} from "../../components/swarm/scripts";
 
 /**
  * A fake `docker` (and `hostname`) first on PATH. Its state lives in files of one directory:
  * `state` (LocalNodeState), `control` (ControlAvailable), `nodeid`, and per node id `role-<id>`,
  * `labels-<id>`, `status-<id>`, `hostname-<id>`; `nodes` lists the ids `docker node ls -q` prints.
+ * A node exists (for a plain `node inspect <id>`) while its `role-<id>` file does; `running-<id>`
+ * holds how many more `node ps` listings show tasks on it. Scripted failures: `fails-<verb>` (verb:
+ * the first two arguments joined by "-", "node-update", or "info" alone) holds how many calls fail
+ * next, with the message in `error` (or "update out of sequence"); `vanish-<verb>` names a node
+ * that such a failure removes (as when a node is removed while a script works on it).
  * Every invocation is appended to `log`, one line each: its arguments joined by spaces (and the
  * number of arguments to `argc`).
  */
@@ -20,12 +37,21 @@ printf '%s\n' "$*" >> "$d/log"
 printf '%s\n' "$#" >> "$d/argc"
 get() { cat "$d/$1" 2>/dev/null || true; }
 last="${"$"}{@: -1}"
+verb="$1${"$"}{2:+-$2}"
+n=$(get "fails-$verb")
+if [ "${"$"}{n:-0}" -gt 0 ]; then
+  echo $((n - 1)) > "$d/fails-$verb"
+  v=$(get "vanish-$verb"); [ -n "$v" ] && rm -f "$d/role-$v"
+  msg=$(get error); echo "${"$"}{msg:-Error response from daemon: rpc error: code = Unknown desc = update out of sequence}" >&2
+  exit 1
+fi
 case "$*" in
   "info --format {{.Swarm.LocalNodeState}}") get state ;;
   "info --format {{.Swarm.ControlAvailable}}") get control ;;
   "info --format {{.Swarm.NodeID}}") get nodeid ;;
   "info --format {{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}") get managers ;;
   "info") ;;
+  "version --format {{.Server.Version}}") echo 28.0.0 ;;
   "swarm init "*) echo active > "$d/state"; echo true > "$d/control"; echo "Swarm initialized" ;;
   "swarm join "*) echo active > "$d/state"; echo false > "$d/control"; echo "This node joined a swarm as a worker." ;;
   "swarm leave --force") echo inactive > "$d/state"; echo false > "$d/control" ;;
@@ -39,6 +65,10 @@ case "$*" in
   "node inspect -f {{.Spec.Role}} "*) get "role-$last" ;;
   "node inspect -f {{range \$k, \$v := .Spec.Labels}}{{\$k}} {{end}} "*) get "labels-$last" ;;
   "node inspect -f {{.ManagerStatus.Reachability}} "*) echo reachable ;;
+  "node inspect -f {{.Description.Hostname}} "*) get "hostname-$last" ;;
+  "node inspect $3") [ -e "$d/role-$3" ] || { echo "Error response from daemon: node $3 not found" >&2; exit 1; }; echo "[{}]" ;;
+  "node ps $3 --filter desired-state=running -q")
+    n=$(get "running-$3"); if [ "${"$"}{n:-0}" -gt 0 ]; then echo $((n - 1)) > "$d/running-$3"; printf 'task-a\ntask-b\n'; fi ;;
   "node promote "*) echo manager > "$d/role-$last" ;;
   "node demote "*) echo worker > "$d/role-$last" ;;
   "node update "*) a=$(printf '%s\n' "$@" | sed -n '/^--availability$/{n;p;}'); echo "$a" > "$d/availability-$last" ;;
@@ -57,6 +87,16 @@ function write(name: string, content: string): void {
 function calls(): string[] {
   const log = path.join(dir, "log");
   return fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** A `sleep` that returns at once and notes its argument in `sleeps`: retries and polls without the wait. */
+function fakeSleep(): void {
+  fs.writeFileSync(path.join(dir, "bin", "sleep"), `#!/bin/sh\necho "$1" >> "${dir}/sleeps"\n`, { mode: 0o755 });
+}
+
+function sleeps(): string[] {
+  const file = path.join(dir, "sleeps");
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
 /** Runs a script as swarmlab's command runner does: bash, strict mode, the given environment. */
@@ -356,6 +396,221 @@ describe("settingsScript", () => {
   });
 });
 
+describe("the shared retry of Raft changes (settingsScript)", () => {
+  const base: NodeSettings = { nodeId: "id-m2", name: "manager2", role: "manager", availability: "active", labels: {}, readyTimeoutSeconds: 5 };
+
+  beforeEach(() => {
+    fakeSleep();
+    write("nodes", "id-m2");
+    write("role-id-m2", "worker");
+    write("status-id-m2", "ready");
+  });
+
+  it("retries a promotion that times out, 2 s apart, until it goes through", async () => {
+    write("fails-node-promote", "2");
+    const r = run(settingsScript(base));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("node promote"))).toEqual(["node promote id-m2", "node promote id-m2", "node promote id-m2"]);
+    expect(sleeps()).toEqual(["2", "2"]);
+  });
+
+  it("fails after 5 attempts with what it was doing and docker's last error", async () => {
+    write("fails-node-promote", "99");
+    write("error", "Error response from daemon: rpc error: code = DeadlineExceeded desc = context deadline exceeded");
+    const r = run(settingsScript(base));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("cannot promote node manager2 (id-m2): Error response from daemon: rpc error: code = DeadlineExceeded desc = context deadline exceeded\n");
+    expect(calls().filter((c) => c.startsWith("node promote"))).toHaveLength(5);
+    expect(sleeps()).toEqual(["2", "2", "2", "2"]);
+    expect(calls().filter((c) => c.startsWith("node update"))).toEqual([]);
+  });
+});
+
+describe("retireScript", () => {
+  const worker = { nodeId: "id-w1", name: "worker1", timeoutSeconds: 5 };
+  const manager = { nodeId: "id-m2", name: "manager2", timeoutSeconds: 5 };
+  const changes = () => calls().filter((c) => /^node (demote|promote|update|rm)/.test(c));
+  const listings = () => calls().filter((c) => c.startsWith("node ps"));
+
+  beforeEach(() => {
+    fakeSleep();
+    write("role-id-w1", "worker");
+    write("role-id-m2", "manager");
+  });
+
+  it("drains a worker, does not demote it, and waits until no task is meant to run on it", async () => {
+    write("running-id-w1", "2");
+    const r = run(retireScript(worker));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node update --availability drain id-w1"]);
+    expect(listings()).toEqual(Array(3).fill("node ps id-w1 --filter desired-state=running -q"));
+  });
+
+  it("drains a manager, then demotes it", async () => {
+    const r = run(retireScript(manager));
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node update --availability drain id-m2", "node demote id-m2"]);
+  });
+
+  it("never demotes the manager that runs it (the first manager retiring itself on destroy)", async () => {
+    write("nodeid", "id-m2");
+    const r = run(retireScript(manager));
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(["node update --availability drain id-m2"]);
+  });
+
+  it("exits 0 without touching anything when the node is already gone", async () => {
+    const r = run(retireScript({ ...worker, nodeId: "id-gone" }));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual(["node inspect id-gone"]);
+  });
+
+  it("retries a drain that is out of sequence, 2 s apart, then goes on", async () => {
+    write("fails-node-update", "2");
+    const r = run(retireScript(manager));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual([...Array(3).fill("node update --availability drain id-m2"), "node demote id-m2"]);
+    expect(sleeps()).toEqual(["2", "2"]);
+  });
+
+  it("fails with docker's error after 5 failed drains of a node that is still there", async () => {
+    write("fails-node-update", "99");
+    const r = run(retireScript(manager));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("cannot drain node manager2 (id-m2): Error response from daemon: rpc error: code = Unknown desc = update out of sequence\n");
+    expect(changes()).toEqual(Array(5).fill("node update --availability drain id-m2"));
+    expect(sleeps()).toEqual(["2", "2", "2", "2"]);
+    expect(listings()).toEqual([]);
+  });
+
+  it("fails with docker's error after 5 failed demotions", async () => {
+    write("fails-node-demote", "99");
+    write("error", "Error response from daemon: rpc error: code = DeadlineExceeded desc = context deadline exceeded");
+    const r = run(retireScript(manager));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("cannot demote node manager2 (id-m2): Error response from daemon: rpc error: code = DeadlineExceeded desc = context deadline exceeded\n");
+    expect(changes()).toEqual(["node update --availability drain id-m2", ...Array(5).fill("node demote id-m2")]);
+  });
+
+  it("succeeds when the node is removed while its drain is retried", async () => {
+    write("fails-node-update", "99");
+    write("vanish-node-update", "id-w1");
+    const r = run(retireScript(worker));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(changes()).toEqual(Array(5).fill("node update --availability drain id-w1"));
+    expect(listings()).toEqual([]);
+  });
+
+  it("stops waiting when the node is removed while its tasks are listed", async () => {
+    write("fails-node-ps", "1");
+    write("vanish-node-ps", "id-w1");
+    const r = run(retireScript(worker));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(listings()).toHaveLength(1);
+  });
+
+  it("fails naming the node and its tasks when they have not left by the timeout", async () => {
+    write("running-id-w1", "1000");
+    const r = run(retireScript({ ...worker, timeoutSeconds: 0 }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("node worker1 (id-w1) still has tasks meant to run on it after 0 s of draining: task-a task-b\n");
+  });
+
+  it("quotes the node id", async () => {
+    expect(retireScript({ ...worker, nodeId: "id-w1; reboot" })).toContain("id='id-w1; reboot'");
+  });
+});
+
+describe("removeNodeScript", () => {
+  const removals = () => calls().filter((c) => c.startsWith("node rm"));
+
+  function node(id: string, hostname: string, status: string): void {
+    write(`hostname-${id}`, hostname);
+    write(`status-${id}`, status);
+  }
+
+  beforeEach(() => fakeSleep());
+
+  it("removes every entry with the node's hostname once it is Down, and no other node", async () => {
+    write("nodes", "id-m1\nid-w1\nid-w1-old\nid-w2");
+    node("id-m1", "manager1", "ready");
+    node("id-w1", "worker1", "down");
+    node("id-w1-old", "worker1", "down");
+    node("id-w2", "worker2", "down");
+    const r = run(removeNodeScript("worker1"));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(removals()).toEqual(["node rm --force id-w1", "node rm --force id-w1-old"]);
+    expect(sleeps()).toEqual([]);
+  });
+
+  it("waits up to 20 s for the node to be Down, then removes it all the same", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", "worker1", "ready");
+    expect(run(removeNodeScript("worker1")).status).toBe(0);
+    expect(calls().filter((c) => c === "node inspect -f {{.Status.State}} id-w1")).toHaveLength(20);
+    expect(sleeps()).toEqual(Array(20).fill("1"));
+    expect(removals()).toEqual(["node rm --force id-w1"]);
+  });
+
+  it("never removes the manager that runs it", async () => {
+    write("nodes", "nodeid-self");
+    node("nodeid-self", "worker1", "down");
+    expect(run(removeNodeScript("worker1")).status).toBe(0);
+    expect(removals()).toEqual([]);
+  });
+
+  it("does nothing when no node has that hostname (already removed)", async () => {
+    write("nodes", "id-m1");
+    node("id-m1", "manager1", "ready");
+    const r = run(removeNodeScript("worker1"));
+    expect(r.status).toBe(0);
+    expect(removals()).toEqual([]);
+  });
+});
+
+describe("readyScript", () => {
+  const hostHasIpvs = fs.existsSync("/proc/net/ip_vs");
+
+  beforeEach(() => {
+    fakeSleep();
+    // modprobe cannot load the module here (a container, say): notes that it was asked
+    fs.writeFileSync(path.join(dir, "bin", "modprobe"), `#!/bin/sh\necho "modprobe $*" >> "${dir}/modprobe"\nexit 1\n`, { mode: 0o755 });
+  });
+
+  it.skipIf(hostHasIpvs)("reports the engine version, and no IPVS when the kernel has none and modprobe cannot load it", async () => {
+    const r = run(readyScript(5));
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("engine=28.0.0\nipvs=no\n");
+    expect(fs.readFileSync(path.join(dir, "modprobe"), "utf8")).toBe("modprobe ip_vs\n");
+  });
+
+  it("waits for dockerd to answer", async () => {
+    write("fails-info", "3");
+    const r = run(readyScript(5));
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c === "info")).toHaveLength(5); // 3 failed polls, the answer, the check after the wait
+    expect(sleeps()).toEqual(["0.2", "0.2", "0.2"]);
+    expect(r.stdout).toMatch(/^engine=28\.0\.0\nipvs=(yes|no)\n$/);
+  });
+
+  it("fails naming the host when dockerd does not answer within the timeout", async () => {
+    write("fails-info", "1000");
+    const r = run(readyScript(0));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("dockerd does not answer on node-under-test after 0 s\n");
+    expect(r.stdout).toBe("");
+    expect(calls()).toEqual(["info", "info"]);
+  });
+});
+
 describe("parseKeyValues and parseNodeList", () => {
   it("parses the init script's output, splitting at the first '=' and ignoring other lines", async () => {
     expect(parseKeyValues("worker=SWMTKN-1-aaa-bbb\nmanager=SWMTKN-1-aaa-ccc\nnode=n1\n")).toEqual({ worker: "SWMTKN-1-aaa-bbb", manager: "SWMTKN-1-aaa-ccc", node: "n1" });
@@ -441,14 +696,69 @@ describe("checkQuorum", () => {
   it("refuses demoting every current manager, even when new managers replace them", async () => {
     const verdict = checkQuorum(["m1", "m2", "m3"], [...workers("m1", "m2", "m3"), ...managers("n1")]);
     expect(verdict.errors).toEqual([
-      "this change removes or demotes every current manager (m1, m2, m3): the swarm's state would be lost; keep at least one of them as a manager and move managers in steps",
+      "this change removes or demotes every current manager (m1, m2, m3): the swarm's state would be lost; keep m1, which initialised the swarm, as the first manager and move the others in steps (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)",
     ]);
   });
 
   it("refuses replacing the only manager", async () => {
     expect(checkQuorum(["m1"], managers("m2")).errors).toEqual([
-      "this change removes or demotes every current manager (m1): the swarm's state would be lost; keep at least one of them as a manager and move managers in steps",
+      "this change removes or demotes every current manager (m1): the swarm's state would be lost; keep m1, which initialised the swarm, as the first manager (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)",
     ]);
+  });
+
+  describe("the first manager (it ran swarm init; previous lists the managers in config order)", () => {
+    const why = (first: string, next: string) =>
+      `swarmlab runs swarm init and every manager-side command on the first manager in swarmlab:nodes, and moving that role to ${next} would make ${first} leave the swarm and break it`;
+
+    it("refuses removing it while the other managers stay", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], [...managers("m2", "m3"), ...workers("w1")])).toEqual({
+        errors: [
+          `this change removes m1, which initialised the swarm: ${why("m1", "m2")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
+        ],
+        warnings: [even(2)],
+      });
+    });
+
+    it("refuses demoting it", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], [...workers("m1"), ...managers("m2", "m3")]).errors).toEqual([
+        `this change demotes m1, which initialised the swarm: ${why("m1", "m2")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
+      ]);
+    });
+
+    it("refuses listing another manager before it", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], managers("m2", "m1", "m3"))).toEqual({
+        errors: [`this change lists m2 before m1 among the managers, but m1 initialised the swarm: ${why("m1", "m2")}; list m1 before the other managers again`],
+        warnings: [],
+      });
+    });
+
+    it("refuses a new manager listed before it", async () => {
+      expect(checkQuorum(["m1"], managers("n1", "m1", "n2")).errors).toEqual([
+        `this change lists n1 before m1 among the managers, but m1 initialised the swarm: ${why("m1", "n1")}; list m1 before the other managers again`,
+      ]);
+    });
+
+    it("reports both a quorum loss and its removal when a change does both", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], managers("m3")).errors).toEqual([
+        "this change removes or demotes 2 of 3 managers at once (m1, m2): 3 managers tolerate 1 failure(s), so the swarm could lose quorum; remove at most 1 per pulumi up",
+        `this change removes m1, which initialised the swarm: ${why("m1", "m3")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
+      ]);
+    });
+
+    it("allows removing or demoting a manager other than the first", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], [...managers("m1", "m2"), ...workers("w1")]).errors).toEqual([]);
+      expect(checkQuorum(["m1", "m2", "m3"], [...workers("m3"), ...managers("m1", "m2")]).errors).toEqual([]);
+    });
+
+    it("allows adding managers after it, reordering the others, and workers listed before it", async () => {
+      expect(checkQuorum(["m1"], [...managers("m1"), ...workers("w1"), ...managers("n1", "n2")])).toEqual({ errors: [], warnings: [] });
+      expect(checkQuorum(["m1", "m2", "m3"], managers("m1", "m3", "m2"))).toEqual({ errors: [], warnings: [] });
+      expect(checkQuorum(["m1", "m2", "m3"], [...workers("w0"), ...managers("m1", "m2", "m3")])).toEqual({ errors: [], warnings: [] });
+    });
+
+    it("is not checked on the first deployment", async () => {
+      expect(checkQuorum([], [...workers("w1"), ...managers("n1", "m1", "n2")])).toEqual({ errors: [], warnings: [] });
+    });
   });
 
   it("refuses a configuration without a manager", async () => {
