@@ -80,12 +80,8 @@ export = async () => {
       : undefined,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),
-    // For npm run ssh/status/push. The leader by name: with published ports every node's address
-    // is 127.0.0.1, so the manager at leaderAddress when it is the only one there, else the first.
-    leader: pulumi.all([swarm.nodes, swarm.leaderAddress]).apply(([rows, address]) => {
-      const at = rows.filter((r) => r.role === "manager" && r.address === address);
-      return at.length === 1 ? at[0].name : swarm.manager.name;
-    }),
+    // For npm run ssh/status/push: the leader by name (with published ports every address is 127.0.0.1).
+    leader: swarm.leaderName,
     // How each node is reached over SSH (user, host, port, bastion, host key), by node name: no key, not a secret.
     sshTargets: pulumi.unsecret(
       pulumi.all(hosts.map((h) => pulumi.output(h.ssh).apply((t) => [h.name, { host: t.host, port: t.port, user: t.user, hostKey: t.hostKey, jump: t.jump }] as const))).apply(Object.fromEntries),

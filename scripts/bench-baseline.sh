@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The baseline for `npm run bench`: the classic lab done by a plain script, the way a person would
-# automate it without swarmlab (docker run the nodes, ssh swarm init, ssh join the workers in
-# parallel, wait until all are Ready). Usage: bench-baseline.sh up|down NAME NODES SUBNET_PREFIX
+# automate it without swarmlab (docker run the nodes, ssh swarm init on the first, the other
+# managers joined one at a time as Docker advises, the workers in parallel, wait until all are
+# Ready). Usage: bench-baseline.sh up|down NAME NODES SUBNET_PREFIX [MANAGERS]
+#   bench-baseline.sh up bench-baseline 10 172.30.201 3   # 3 managers, 7 workers
 set -euo pipefail
-action=$1 name=$2 nodes=${3:-3} prefix=${4:-172.31.0}
+action=$1 name=$2 nodes=${3:-3} prefix=${4:-172.31.0} managers=${5:-1}
 image=${SWARMLAB_NODE_IMAGE:-swarmlab/node:latest}
 key=/tmp/$name-key
 
@@ -13,6 +15,11 @@ if [ "$action" = down ]; then
   docker network rm "$name" >/dev/null 2>&1 || true
   rm -f "$key" "$key.pub"
   exit 0
+fi
+
+if [ "$managers" -lt 1 ] || [ "$managers" -gt "$nodes" ]; then
+  echo "bench-baseline.sh: MANAGERS must be between 1 and NODES ($nodes), got $managers" >&2
+  exit 2
 fi
 
 ssh-keygen -q -t ed25519 -N '' -f "$key" <<<y >/dev/null
@@ -29,7 +36,11 @@ for i in $(seq 1 "$nodes"); do
   until on "$i" docker info >/dev/null 2>&1; do sleep 0.5; done
 done
 on 1 docker swarm init --advertise-addr "$prefix.10" >/dev/null
-token=$(on 1 docker swarm join-token -q worker)
-for i in $(seq 2 "$nodes"); do on "$i" docker swarm join --token "$token" "$prefix.10:2377" >/dev/null & done
-wait
+manager_token=$(on 1 docker swarm join-token -q manager)
+worker_token=$(on 1 docker swarm join-token -q worker)
+join() { on "$1" docker swarm join --token "$2" --advertise-addr "$prefix.$((9 + $1))" "$prefix.10:2377" >/dev/null; }
+for i in $(seq 2 "$managers"); do join "$i" "$manager_token"; done
+pids=()
+for i in $(seq $((managers + 1)) "$nodes"); do join "$i" "$worker_token" & pids+=($!); done
+for pid in ${pids[@]+"${pids[@]}"}; do wait "$pid"; done # each join's failure stops the script
 until [ "$(on 1 docker node ls --format '{{.Status}}' | grep -c Ready)" -eq "$nodes" ]; do sleep 0.5; done

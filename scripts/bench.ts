@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: speed figures, printed, never asserted.
- *   - the 3-node lab: `pulumi up` from nothing to a Ready swarm, a no-op `pulumi up`, `pulumi
- *     destroy`, against the same bootstrap by a plain shell script (scripts/bench-baseline.sh);
- *   - the 10-node lab (3 managers, 7 workers): `pulumi up` against the 3-node one;
+ *   - the 3-node lab (1 manager, 2 workers): `pulumi up` from nothing to a Ready swarm, a no-op
+ *     `pulumi up`, a no-op preview, `pulumi destroy`, against the same bootstrap by a plain shell
+ *     script (scripts/bench-baseline.sh);
+ *   - the 10-node lab (3 managers, 7 workers): the same against the plain script with the same
+ *     roles, and against the 3-node lab (how `up` grows with the node count);
  *   - building the resource graph of a 100-node configuration under Pulumi mocks (the program's own
  *     cost in a preview, with no engine and no cluster).
  * Each figure is the median of --runs N runs (default 3), printed with the spread.
@@ -11,37 +13,38 @@
 import { execFileSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
+import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread, type LabSize } from "./lib/benchFigures";
 
 process.env.SWARMLAB_E2E_NAME ??= "bench";
 process.env.SWARMLAB_E2E_SUBNET ??= "172.30.200.0/24";
 
 const ROOT = path.resolve(__dirname, "..");
+
+const measure = {
+  baseline: (size: LabSize) => `plain script: ${describeLab(size)} to a Ready swarm`,
+  up: (size: LabSize) => `swarmlab pulumi up: ${describeLab(size)} from nothing`,
+  noChange: (size: LabSize) => `swarmlab pulumi up with nothing to change: ${nodeCount(size)} nodes`,
+  preview: (size: LabSize) => `swarmlab pulumi preview with nothing to change: ${nodeCount(size)} nodes`,
+  destroy: (size: LabSize) => `swarmlab pulumi destroy: ${nodeCount(size)} nodes`,
+  graph: "resource graph of 100 nodes (mocks)",
+};
+
 /** Every sample of every measure, in the order measures were first taken. */
-const rows = new Map<string, number[]>();
+const samples = new Map<string, number[]>();
 
 async function timed<T>(label: string, fn: () => Promise<T> | T): Promise<T> {
   const t = process.hrtime.bigint();
   const out = await fn();
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  rows.set(label, [...(rows.get(label) ?? []), s]);
+  samples.set(label, [...(samples.get(label) ?? []), s]);
   console.error(`  ${label}: ${s.toFixed(1)} s`);
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function baseline(action: "up" | "down", nodes: number): void {
-  execFileSync("bash", [path.join(ROOT, "scripts/bench-baseline.sh"), action, "bench-baseline", String(nodes), "172.30.201"], { stdio: "inherit" });
-}
-
-function nodes(managers: number, workers: number) {
-  return [
-    ...Array.from({ length: managers }, (_, i) => ({ name: `manager${i + 1}`, role: "manager" })),
-    ...Array.from({ length: workers }, (_, i) => ({ name: `worker${i + 1}`, role: "worker" })),
-  ];
+/** The plain-script baseline: `up` starts the nodes and forms the swarm with the same roles, `down` removes it all. */
+function baseline(action: "up" | "down", size: LabSize): void {
+  const args = [path.join(ROOT, "scripts/bench-baseline.sh"), action, "bench-baseline", String(nodeCount(size)), "172.30.201", String(size.managers)];
+  execFileSync("bash", args, { stdio: "inherit" });
 }
 
 async function main(): Promise<void> {
@@ -52,46 +55,44 @@ async function main(): Promise<void> {
   const lab = await import("../test/e2e/lab");
   const missing = lab.missingPrerequisites();
   if (missing.length) throw new Error(`bench needs: ${missing.join("; ")}`);
-  const cfg = (n: ReturnType<typeof nodes>) => ({ ...lab.baseConfig(), nodes: n });
   const stack = await lab.labStack();
   // What a user times: `pulumi up` itself. The config is written first, untimed (each write is a CLI call).
-  const up = async (n: ReturnType<typeof nodes>) => {
-    await lab.setConfig(cfg(n));
+  const up = async (size: LabSize) => {
+    await lab.setConfig({ ...lab.baseConfig(), nodes: labNodes(size) });
     return async () => stack.up();
   };
+  const sizes = quick ? [SMALL_LAB] : [SMALL_LAB, BIG_LAB];
   await stack.destroy();
 
   for (let run = 1; run <= runs; run++) {
-    console.error(`run ${run} of ${runs}: 3-node lab`);
-    baseline("down", 3);
-    await timed("baseline script: 3 nodes to a Ready swarm", () => baseline("up", 3));
-    baseline("down", 3);
-    await timed("swarmlab pulumi up: 3 nodes from nothing", await up(nodes(1, 2)));
-    await timed("swarmlab pulumi up: no change", await up(nodes(1, 2)));
-    await timed("swarmlab pulumi preview: no change", () => stack.preview());
-    await timed("swarmlab pulumi destroy: 3 nodes", () => stack.destroy());
+    for (const size of sizes) {
+      console.error(`run ${run} of ${runs}: ${describeLab(size)}`);
+      baseline("down", size);
+      await timed(measure.baseline(size), () => baseline("up", size));
+      baseline("down", size);
+      await timed(measure.up(size), await up(size));
+      await timed(measure.noChange(size), await up(size));
+      await timed(measure.preview(size), () => stack.preview());
+      await timed(measure.destroy(size), () => stack.destroy());
+    }
     if (quick) continue;
-    console.error(`run ${run} of ${runs}: 10-node lab (3 managers, 7 workers)`);
-    await timed("baseline script: 10 nodes to a Ready swarm", () => baseline("up", 10));
-    baseline("down", 10);
-    await timed("swarmlab pulumi up: 10 nodes from nothing", await up(nodes(3, 7)));
-    await timed("swarmlab pulumi up: no change, 10 nodes", await up(nodes(3, 7)));
-    await timed("swarmlab pulumi destroy: 10 nodes", () => stack.destroy());
     console.error(`run ${run} of ${runs}: 100-node graph under mocks`);
-    await timed("resource graph of 100 nodes (mocks)", () => {
+    await timed(measure.graph, () => {
       execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/bench-graph.ts"), "100"], { stdio: "inherit" });
     });
   }
 
-  const get = (label: string) => median([...rows].find(([l]) => l.startsWith(label))?.[1] ?? [NaN]);
+  const med = (label: string) => median(samples.get(label) ?? []);
   console.log(`\nswarmlab benchmark on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}; median of ${runs} run(s)`);
   console.log("| measure | median s | min-max s |\n|---|---|---|");
-  for (const [l, xs] of rows) console.log(`| ${l} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} |`);
-  console.log(`\nup / baseline (3 nodes): ${(get("swarmlab pulumi up: 3 nodes") / get("baseline script: 3 nodes")).toFixed(2)}x`);
-  if (!quick) {
-    console.log(`up / baseline (10 nodes): ${(get("swarmlab pulumi up: 10 nodes") / get("baseline script: 10 nodes")).toFixed(2)}x`);
-    console.log(`10-node up / 3-node up: ${(get("swarmlab pulumi up: 10 nodes") / get("swarmlab pulumi up: 3 nodes")).toFixed(2)}x (node-count ratio 3.33x)`);
-  }
+  for (const [label, xs] of samples) console.log(`| ${label} | ${median(xs).toFixed(1)} | ${spread(xs)} |`);
+  const ratios = ratioLines({
+    baselineSmall: med(measure.baseline(SMALL_LAB)),
+    swarmlabSmall: med(measure.up(SMALL_LAB)),
+    baselineBig: med(measure.baseline(BIG_LAB)),
+    swarmlabBig: med(measure.up(BIG_LAB)),
+  });
+  console.log(`\n${ratios.join("\n")}`);
 }
 
 main().catch((e) => {

@@ -1,37 +1,30 @@
 /**
- * `npm run ssh -- [node] [command...]`: a shell (or one command) on a node, the way the classic lab
- * does `vagrant ssh docker.lan`. Default node: the leader. Examples:
+ * `npm run ssh -- [NODE | --node NODE] [COMMAND...]`: a shell (or one command) on a node, the way
+ * the classic lab does `vagrant ssh docker.lan`, connected as Pulumi connects (the node's user,
+ * port, bastion and key). Default node: the leader, by name. Examples:
  *   npm run ssh                      # shell on the leader
  *   npm run ssh -- docker node ls    # a command on the leader
  *   npm run ssh -- worker1 docker ps # a command on worker1
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { type NodeRow, sshOptions, stackOutputs } from "./outputs";
+import { parseSshArgs, SSH_USAGE } from "./lib/args";
+import { runMain } from "./lib/cli";
+import { withSshFiles } from "./lib/connect";
+import { chooseNode, leaderName, nodeConnections } from "./lib/nodes";
+import { sshArgv } from "./lib/sshArgv";
+import { readStackOutputs, type StackOutputs } from "./lib/stackOutputs";
 
-function main(argv: string[]): number {
-  const out = stackOutputs();
-  const nodes = (out.nodes ?? []) as NodeRow[];
-  if (!nodes.length || !out.sshPrivateKey) {
-    console.error("swarmlab: the stack has no nodes yet: run npm run up first");
-    return 1;
+async function main(argv: string[]): Promise<number> {
+  let read: StackOutputs | undefined;
+  const outputs = () => (read ??= readStackOutputs());
+  const request = parseSshArgs(argv, () => outputs().nodes.map((n) => n.name));
+  if ("help" in request) {
+    console.log(SSH_USAGE);
+    return 0;
   }
-  const named = nodes.find((n) => n.name === argv[0]);
-  const node = named ?? nodes.find((n) => n.address === out.leaderAddress) ?? nodes[0];
-  const command = named ? argv.slice(1) : argv;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
-  const key = path.join(dir, "id");
-  fs.writeFileSync(key, String(out.sshPrivateKey), { mode: 0o600 });
-  try {
-    const args = sshOptions(key, node.sshPort);
-    if (!command.length) args.push("-t");
-    const res = spawnSync("ssh", [...args, `root@${node.address}`, ...command], { stdio: "inherit" });
-    return res.status ?? 1;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const node = chooseNode(nodeConnections(outputs()), leaderName(outputs()), request.node);
+  const session = request.command.length ? { command: request.command } : { shell: true as const };
+  return withSshFiles(node, (files) => spawnSync("ssh", sshArgv(node, files, session), { stdio: "inherit" }).status ?? 1);
 }
 
-process.exitCode = main(process.argv.slice(2));
+runMain(() => main(process.argv.slice(2)));

@@ -36,6 +36,7 @@ export function firstManager(hosts: Host[]): Host {
 export class SwarmCluster extends pulumi.ComponentResource {
   readonly nodes: pulumi.Output<NodeTableRow[]>;
   readonly leaderAddress: pulumi.Output<string>;
+  readonly leaderName: pulumi.Output<string>;
   readonly dockerHost: pulumi.Output<string>;
   readonly joinCommands: pulumi.Output<{ worker: string; manager: string }>;
   readonly manager: Host;
@@ -150,11 +151,12 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.nodes = pulumi.all([addresses, ports]).apply(([addrs, sshPorts]) =>
       args.hosts.map((h, i) => ({ name: h.name, role: h.role, address: addrs[i], sshPort: sshPorts[i], labels: h.labels, availability: h.availability })),
     );
-    this.leaderAddress = pulumi.all([list.stdout, addresses]).apply(([out, addrs]) => {
+    // The Raft leader as the live node list says (a host of ours), else the first manager.
+    this.leaderName = list.stdout.apply((out) => {
       const row = scripts.parseNodeList(out).find((r) => r.managerStatus === "Leader");
-      const i = args.hosts.findIndex((h) => h.name === row?.name);
-      return addrs[i >= 0 ? i : args.hosts.indexOf(leader)];
+      return args.hosts.some((h) => h.name === row?.name) ? (row?.name as string) : leader.name;
     });
+    this.leaderAddress = pulumi.all([this.leaderName, addresses]).apply(([name, addrs]) => addrs[args.hosts.findIndex((h) => h.name === name)]);
     this.dockerHost = pulumi.unsecret(pulumi.output(leader.ssh).apply((t: SshTarget) => dockerHostUrl(t)));
     this.joinCommands = pulumi.secret(
       pulumi.all([tokens, joinAddress]).apply(([t, addr]) => ({
@@ -163,6 +165,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
       })),
     );
     this.ready = [list];
-    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, dockerHost: this.dockerHost, modes: this.modes });
+    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, leaderName: this.leaderName, dockerHost: this.dockerHost, modes: this.modes });
   }
 }
