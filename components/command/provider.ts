@@ -38,6 +38,14 @@ export interface CommandInputs {
    * replaces the resource. An unreachable host is not a verdict: the commands themselves fail later.
    */
   check?: string;
+  /**
+   * Runs (where the resource was made) when a plan would replace it: a non-zero exit refuses the
+   * plan with the script's message, before anything is deleted. The plan is only checked once every
+   * input is known: a replacement caused by its host being replaced is never refused. (A delete that
+   * fails during `pulumi up --continue-on-error` hangs the engine, pulumi/pulumi#16373: refusing at
+   * plan time also keeps clear of that.)
+   */
+  replaceGuard?: string;
 }
 
 export interface CommandOutputs extends CommandInputs {
@@ -145,6 +153,14 @@ async function drift(inputs: CommandInputs, recorded: string | undefined): Promi
   return res.stdout.trim() === (recorded ?? "").trim() ? "same" : "changed";
 }
 
+/** Runs the replaceGuard where the resource was made; an unreachable host is not a verdict. */
+async function guardReplacement(olds: CommandInputs): Promise<void> {
+  const res = await runOnce(olds, olds.replaceGuard as string, 60_000);
+  if (res.code === 0 || (olds.connection && res.code === SSH_UNREACHABLE)) return;
+  const why = tail(`${res.stderr}\n${res.stdout}`) || `exit code ${res.code}`;
+  throw new Error(redact(`${olds.label}: cannot be replaced now${where(olds)}: ${why}`, olds.redact));
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
@@ -162,7 +178,7 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
     for (const k of ["create", "stdin", "environment"] as const) {
       if (changed(k) && !news.update) replaces.push(k);
     }
-    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check"];
+    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
     let changes = keys.some(changed);
     // During a preview (or before a dependency is replaced) some inputs are still unknown: no check then.
     // (The serialized provider, `__provider`, contains this very marker: it is left out of the test.)
@@ -172,6 +188,7 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
       if (real === "gone" || (real === "changed" && !news.update)) replaces.push("check");
       if (real !== "same") changes = true;
     }
+    if (replaces.length > 0 && known && news.replaceGuard) await guardReplacement({ ...olds, replaceGuard: news.replaceGuard });
     return { changes, replaces, deleteBeforeReplace: true };
   },
 

@@ -49,19 +49,23 @@ export function networkIdScript(name: string): string {
   return `docker network inspect -f '{{.Id}}' ${q(name)}`;
 }
 
-/** Removal refuses, with the names, while services still use the network (docker would refuse anyway, less clearly). */
-export function networkDeleteScript(name: string): string {
+/** Fails, naming them, while services use the network (docker would refuse its removal, less clearly). */
+export function networkUnusedScript(name: string, hint = ""): string {
   return [
     `docker network inspect ${q(name)} >/dev/null 2>&1 || exit 0`,
     `users=$(docker service ls -q | xargs -r docker service inspect -f '{{.Spec.Name}} {{range .Spec.TaskTemplate.Networks}}{{.Target}} {{end}}' | grep -w "$(docker network inspect -f '{{.Id}}' ${q(name)})" | cut -d' ' -f1 | tr '\\n' ' ' || true)`,
-    `[ -z "$users" ] || { echo "network ${name} is still used by services: $users- remove them (or their stacks) first" >&2; exit 1; }`,
-    `docker network rm ${q(name)} >/dev/null`,
+    `[ -z "$users" ] || { echo "network ${name} is still used by services: $users- remove them (or their stacks) first${hint}" >&2; exit 1; }`,
   ].join("\n");
+}
+
+/** Removal refuses, with the names, while services still use the network. */
+export function networkDeleteScript(name: string): string {
+  return [networkUnusedScript(name), `docker network rm ${q(name)} >/dev/null`].join("\n");
 }
 
 /**
  * An overlay network. Its settings cannot change in place, so a change replaces it: the old one is
- * removed first, which fails with the users' names while services are attached to it.
+ * removed first. While services are attached to it the plan itself is refused, with their names.
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
   readonly name: string;
@@ -76,6 +80,8 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         create: networkCreateScript(n, args.clusterLabels),
         update: networkCreateScript(n, args.clusterLabels),
         delete: networkDeleteScript(n.name),
+        // a settings change is refused at plan time while services use the network
+        replaceGuard: networkUnusedScript(n.name, ", or keep the network's settings (they cannot change in place)"),
         connection: args.manager.ssh,
         check: networkIdScript(n.name),
         // no setting, labels included, can change in place: each one is a trigger

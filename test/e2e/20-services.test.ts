@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, STACK, stateText, up, WORK } from "./lab";
+import { BACKEND_NETWORK, CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, setConfig, STACK, stateText, up, WORK } from "./lab";
 
 /** An HTTP GET from this machine, with headers; returns status, headers and body. */
 function curl(url: string, headers: Record<string, string> = {}): { body: string; headers: string } {
@@ -140,7 +140,7 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     await eventually("the dashboard API answers without credentials again", () => code([`http://${manager}:8080/api/version`]) === "200");
   }, 600_000);
 
-  it("creates the configured overlay network with its settings", async () => {
+  it("creates the configured overlay network with its settings; a change replaces it, refused while a service uses it", async () => {
     interface NetworkInspect { Id: string; Driver: string; Scope: string; Attachable: boolean; Options: Record<string, string> | null; IPAM: { Config: { Subnet: string }[] }; Labels: Record<string, string> }
     const inspect = () => (JSON.parse(nodeDocker("manager1", ["network", "inspect", "backend"])) as NetworkInspect[])[0];
     const before = inspect();
@@ -149,6 +149,23 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     expect(before.IPAM.Config.map((c) => c.Subnet)).toEqual(["10.231.0.0/24"]);
     expect(before.Labels).toEqual({ tier: "backend", "swarmlab.cluster": CLUSTER });
 
+    const relabelled = { ...servicesConfig(), networks: [{ ...BACKEND_NETWORK, labels: { tier: "data" } }] };
+    nodeDocker("manager1", ["service", "create", "-d", "--name", "e2e-netuser", "--network", "backend", "--replicas", "0", labImages().SWARMLAB_WHOAMI_IMAGE]);
+    // refused at plan time, by preview and by up alike, before anything is removed
+    const refusal = "overlay network backend: cannot be replaced now on root@";
+    const inUse = "network backend is still used by services: e2e-netuser - remove them (or their stacks) first, or keep the network's settings (they cannot change in place)";
+    await expect((await setConfig(relabelled)).preview()).rejects.toThrow(inUse);
+    const refused = await up(relabelled).then(() => "up succeeded", (e: Error) => e.message);
+    expect(refused).toContain(refusal);
+    expect(refused).toContain(inUse);
+    expect(inspect().Id).toBe(before.Id);
+    nodeDocker("manager1", ["service", "rm", "e2e-netuser"]);
+    await up(relabelled);
+    const after = inspect();
+    expect(after.Id).not.toBe(before.Id);
+    expect(after.Labels).toEqual({ tier: "data", "swarmlab.cluster": CLUSTER });
+    await up(servicesConfig());
+    expect(inspect().Labels.tier).toBe("backend");
   }, 900_000);
 
   it("a second pulumi up changes nothing", async () => {

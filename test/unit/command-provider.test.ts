@@ -39,6 +39,32 @@ describe("the command provider", () => {
     await expect(provider.delete?.("id", { ...gone, ignoreUnreachableOnDelete: true, stdout: "", stderr: "" })).resolves.toBeUndefined();
     await expect(provider.delete?.("id", { ...gone, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
   });
+
+  describe("replaceGuard: a replacement refused at plan time", () => {
+    const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // the engine's marker for a value not known yet
+    const olds = { label: "overlay network backend", create: "true", triggers: ["attachable=true"], stdout: "", stderr: "" };
+    const refusing = "echo 'network backend is still used by services: web_app' >&2; exit 1";
+
+    it("refuses a replacement its guard fails, with the label and the guard's message, before anything runs", async () => {
+      await expect(provider.diff?.("id", olds, { ...olds, triggers: ["attachable=false"], replaceGuard: refusing })).rejects.toThrow(
+        "overlay network backend: cannot be replaced now: network backend is still used by services: web_app",
+      );
+    });
+
+    it("lets the replacement through when the guard passes, and runs no guard without a replacement", async () => {
+      const passes = await provider.diff?.("id", olds, { ...olds, triggers: ["attachable=false"], replaceGuard: "true" });
+      expect(passes?.replaces).toEqual(["triggers"]);
+      const inPlace = await provider.diff?.("id", olds, { ...olds, label: "renamed", replaceGuard: refusing });
+      expect([inPlace?.changes, inPlace?.replaces]).toEqual([true, []]);
+    });
+
+    it("never refuses a replacement caused by a value not known yet (its host being replaced) or on a host that does not answer", async () => {
+      const hostReplaced = await provider.diff?.("id", olds, { ...olds, triggers: [UNKNOWN], replaceGuard: refusing });
+      expect(hostReplaced?.replaces).toEqual(["triggers"]);
+      const down = await provider.diff?.("id", { ...olds, connection: nowhere }, { ...olds, connection: nowhere, triggers: ["x"], replaceGuard: refusing });
+      expect(down?.replaces).toEqual(["triggers"]);
+    });
+  });
 });
 
 describe("quietRpcDebug", () => {

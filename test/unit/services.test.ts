@@ -13,7 +13,7 @@ import { parse } from "yaml";
 import { overlayNetworkSchema, registrySchema, traefikSchema } from "../../components/config/cluster";
 import { ConfigError } from "../../components/config/errors";
 import { checkLocalImages, sideLoadScript } from "../../components/services/images";
-import { networkCreateScript, networkDeleteScript } from "../../components/services/network";
+import { networkCreateScript, networkDeleteScript, networkUnusedScript } from "../../components/services/network";
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "../../components/services/registry";
 import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/services/traefik";
 import { renderCompose } from "../../components/stacks/compose";
@@ -656,6 +656,11 @@ esac`,
       stderr: "network backend is still used by services: web_app api_x - remove them (or their stacks) first\n",
     });
     expect(used.log()).not.toContain("docker network rm backend");
+    // the same check guards a replacement at plan time, with a hint of its own
+    expect(runScript(networkUnusedScript("backend", ", or keep its settings"), used.bin).stderr).toBe(
+      "network backend is still used by services: web_app api_x - remove them (or their stacks) first, or keep its settings\n",
+    );
+    expect(runScript(networkUnusedScript("backend"), engine("overlay swarm").bin).code).toBe(0);
   });
 });
 
@@ -741,6 +746,7 @@ describe("ClusterServices under mocks", () => {
     const net = findCommand("svc-services-net-traefik-public-create");
     expect(net.inputs.create).toBe(networkCreateScript({ name: "traefik-public", attachable: true, encrypted: false, labels: {} }, { "swarmlab.cluster": "svc" }));
     expect(net.inputs.delete).toBe(networkDeleteScript("traefik-public"));
+    expect(net.inputs.replaceGuard).toBe(networkUnusedScript("traefik-public", ", or keep the network's settings (they cannot change in place)"));
     expect((net.inputs.connection as { host: string }).host).toBe(IP.manager1);
     expect(findCommand("svc-services-net-backend-create").inputs.create).toContain("--opt encrypted");
     // overlay networks exist only on a swarm: created once it is ready
