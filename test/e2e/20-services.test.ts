@@ -168,6 +168,30 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     expect(inspect().Labels.tier).toBe("backend");
   }, 900_000);
 
+  it("runs the visualizer on the first manager with the docker socket read-only, answering on its port; disabling it removes it", async () => {
+    // dockersamples/visualizer cannot be fetched here: a stand-in built from whoami listens on its port (8080)
+    const standIn = "swarmlab/visualizer-standin:e2e";
+    execFileSync("docker", ["build", "-q", "-t", standIn, "-"], { input: `FROM ${labImages().SWARMLAB_WHOAMI_IMAGE}\nENV WHOAMI_PORT_NUMBER=8080\n`, encoding: "utf8" });
+    const base = servicesConfig();
+    const sideLoad = (base.images as { sideLoad: string[] }).sideLoad;
+    const res = await up({ ...base, images: { sideLoad: [...sideLoad, standIn] }, visualizer: { enabled: true, image: standIn, port: 8081 } });
+    expect((res.outputs.urls as Record<string, string>).visualizer).toBe(`http://${manager}:8081/`);
+    const service = "swarmlab-visualizer_visualizer";
+    await eventually("the visualizer runs", () => /^manager1 Running/.test(nodeDocker("manager1", ["service", "ps", service, "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}"])));
+    const mounts = JSON.parse(nodeDocker("manager1", ["service", "inspect", "-f", "{{json .Spec.TaskTemplate.ContainerSpec.Mounts}}", service])) as Record<string, unknown>[];
+    expect(mounts).toEqual([expect.objectContaining({ Type: "bind", Source: "/var/run/docker.sock", Target: "/var/run/docker.sock", ReadOnly: true })]);
+    await eventually("the visualizer answers on 8081", () => {
+      try {
+        return hostnameOf(curl(`http://${manager}:8081/`).body) !== "";
+      } catch {
+        return false;
+      }
+    });
+    await up(base);
+    expect(nodeDocker("manager1", ["service", "ls", "--filter", `name=${service}`, "--format", "{{.Name}}"]).trim()).toBe("");
+    execFileSync("docker", ["rmi", standIn], { stdio: "ignore" });
+  }, 600_000);
+
   it("a second pulumi up changes nothing", async () => {
     const res = await up(servicesConfig());
     expect(Object.keys(res.changes).filter((k) => k !== "same" && k !== "read")).toEqual([]);
