@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up as labUp, type UpResult } from "./lab";
+import { baseConfig, cliEnv, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up as labUp, type UpResult } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };
 
@@ -64,18 +64,31 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     }
   });
 
-  it("reports the node table, the leader and a DOCKER_HOST that works over SSH", () => {
+  it("reports the node table and the leader; npm run ssh and the DOCKER_HOST output reach the swarm over SSH", () => {
     const rows = outputs.nodes as { name: string; role: string; address: string }[];
     expect(rows.map((r) => `${r.name}:${r.role}`)).toEqual(["manager1:manager", "worker1:worker", "worker2:worker"]);
     const manager = rows[0];
     expect(outputs.leaderAddress).toBe(manager.address);
+    expect(outputs.leader).toBe("manager1");
     expect(outputs.dockerHost).toBe(`ssh://root@${manager.address}:22`);
+    const ready = ["manager1 Ready", "worker1 Ready", "worker2 Ready"];
+    const lines = (out: string) => out.trim().split("\n").sort();
+
+    // as in the classic lab's `vagrant ssh docker.lan`: the leader by default, any node by name
+    const npmSsh = (...args: string[]) => execFileSync("npm", ["run", "-s", "ssh", "--", ...args], { encoding: "utf8", env: cliEnv() });
+    expect(lines(npmSsh("docker node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual(ready);
+    expect(npmSsh("worker2", "hostname").trim()).toBe("worker2");
+
+    // DOCKER_HOST=ssh://... with the cluster key: docker runs `ssh` from PATH, here one that uses a config with that key
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));
-    const key = path.join(dir, "id");
-    fs.writeFileSync(key, outputs.sshPrivateKey as string, { mode: 0o600 });
-    const out = execFileSync("ssh", ["-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${manager.address}`, "docker node ls --format '{{.Hostname}} {{.Status}}'"], { encoding: "utf8" });
+    fs.writeFileSync(path.join(dir, "id"), outputs.sshPrivateKey as string, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "config"), `Host *\n  IdentityFile ${dir}/id\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`);
+    fs.mkdirSync(path.join(dir, "bin"));
+    fs.writeFileSync(path.join(dir, "bin", "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -F ${dir}/config "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, DOCKER_HOST: outputs.dockerHost as string, PATH: `${dir}/bin:${process.env.PATH}` };
+    const out = execFileSync("docker", ["node", "ls", "--format", "{{.Hostname}} {{.Status}}"], { encoding: "utf8", env });
     fs.rmSync(dir, { recursive: true });
-    expect(out.trim().split("\n").sort()).toEqual(["manager1 Ready", "worker1 Ready", "worker2 Ready"]);
+    expect(lines(out)).toEqual(ready);
   });
 
   it("a second pulumi up changes nothing, and preview --expect-no-changes passes", async () => {

@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BACKEND_NETWORK, CLUSTER, e2eEnabled, eventually, labImages, labStack, nodeDocker, PASSPHRASE, servicesConfig, setConfig, STACK, stateText, up, WORK } from "./lab";
+import { BACKEND_NETWORK, CLUSTER, cliEnv, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, stateText, up } from "./lab";
 
 /** An HTTP GET from this machine, with headers; returns status, headers and body. */
 function curl(url: string, headers: Record<string, string> = {}): { body: string; headers: string } {
@@ -51,7 +51,7 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
   });
 
   it("takes an image pushed from this machine, and a worker pulls it", async () => {
-    const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+    const env = cliEnv();
     const ref = execFileSync("npm", ["run", "-s", "push", "--", labImages().SWARMLAB_WHOAMI_V2_IMAGE], { encoding: "utf8", env }).trim().split("\n").pop() as string;
     expect(ref).toBe(`${manager}:5000/swarmlab/whoami:v2`);
     nodeDocker("manager1", ["service", "create", "-d", "--name", "e2e-pulled", "--constraint", "node.role==worker", "--endpoint-mode", "dnsrr", ref]);
@@ -101,7 +101,7 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     expect(status(`http://${manager}:5000/v2/`)).toBe("401");
     expect(status(`http://e2e:${password}@${manager}:5000/v2/`)).toBe("200");
     // npm run push logs in for the push (the password comes from the stack's secret output)
-    const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+    const env = cliEnv();
     const pushed = execFileSync("npm", ["run", "-s", "push", "--", labImages().SWARMLAB_WHOAMI_IMAGE], { encoding: "utf8", env });
     expect(pushed.trim().split("\n").pop()).toBe(`${manager}:5000/swarmlab/whoami:latest`);
     expect(pushed.includes(password)).toBe(false);

@@ -1,11 +1,11 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "child_process";
-import { CLUSTER, e2eEnabled, eventually, labImages, nodeDocker, nodeList, PASSPHRASE, servicesConfig, STACK, up, WORK } from "./lab";
+import { CLUSTER, cliEnv, e2eEnabled, eventually, labImages, nodeDocker, nodeList, servicesConfig, up } from "./lab";
 
 /** `npm run status` against the e2e stack: what a user sees. */
 function status(): { code: number; out: string; err: string } {
-  const env = { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+  const env = cliEnv();
   const r = spawnSync("npm", ["run", "-s", "status"], { encoding: "utf8", env });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }

@@ -185,6 +185,11 @@ export async function up(cfg: Record<string, unknown>, secret: string[] = []): P
   return { stdout: text, events: events.join("\n"), changes: (res.summary.resourceChanges ?? {}) as Record<string, number>, outputs };
 }
 
+/** The environment the npm CLI helpers (ssh, status, push) need to read the lab's stack. */
+export function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, SWARMLAB_STACK: STACK, PULUMI_BACKEND_URL: `file://${WORK}/state`, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE };
+}
+
 /** Runs docker inside a node container (the node's own engine). */
 export function nodeDocker(node: string, args: string[]): string {
   return execFileSync("docker", ["exec", `${CLUSTER}-${node}`, "docker", ...args], { encoding: "utf8" });
