@@ -35,8 +35,10 @@ die() {
 DOCKERD_EXTRA=()
 
 # --- 1. cgroups ---------------------------------------------------------------
+# The cgroup mount point: SWARMLAB_CGROUP_ROOT only for tests (a fake tree).
+CG=${SWARMLAB_CGROUP_ROOT:-/sys/fs/cgroup}
 setup_cgroups() {
-	if [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+	if [ ! -f "$CG/cgroup.controllers" ]; then
 		log "cgroup v1 (or hybrid) hierarchy: nothing to prepare"
 		return 0
 	fi
@@ -46,10 +48,10 @@ setup_cgroups() {
 	# tree is bind-mounted (-v /sys/fs/cgroup:/sys/fs/cgroup). cgroup.procs
 	# lists pids as seen from our pid namespace (0 for invisible ones).
 	local self=$$ dir="" p
-	if grep -qx "$self" /sys/fs/cgroup/cgroup.procs 2>/dev/null; then
-		dir=/sys/fs/cgroup
+	if grep -qx "$self" "$CG/cgroup.procs" 2>/dev/null; then
+		dir=$CG
 	else
-		dir=$(grep -rlx --include=cgroup.procs "$self" /sys/fs/cgroup 2>/dev/null | head -n1)
+		dir=$(grep -rlx --include=cgroup.procs "$self" "$CG" 2>/dev/null | head -n1)
 		dir=${dir%/cgroup.procs}
 	fi
 	if [ -z "$dir" ] || [ ! -w "$dir/cgroup.subtree_control" ]; then
@@ -67,9 +69,9 @@ setup_cgroups() {
 	if ! sed -e 's/ / +/g' -e 's/^/+/' <"$dir/cgroup.controllers" >"$dir/cgroup.subtree_control"; then
 		log "WARNING: could not enable cgroup v2 controllers in $dir"
 	fi
-	if [ "$dir" != /sys/fs/cgroup ]; then
+	if [ "$dir" != "$CG" ]; then
 		# Host tree: keep the inner containers below our own cgroup.
-		local parent="${dir#/sys/fs/cgroup}/docker"
+		local parent="${dir#"$CG"}/docker"
 		if ! grep -q '"cgroup-parent"' /etc/docker/daemon.json 2>/dev/null; then
 			DOCKERD_EXTRA+=(--cgroup-parent "$parent")
 		fi
@@ -78,6 +80,9 @@ setup_cgroups() {
 		log "cgroup v2: controllers enabled ($(cat "$dir/cgroup.subtree_control"))"
 	fi
 }
+
+# Sourced by the unit tests for the functions above, with SWARMLAB_ENTRYPOINT_LIB=1: stop here.
+if [ -n "${SWARMLAB_ENTRYPOINT_LIB:-}" ]; then return 0; fi
 
 # securityfs lets dockerd see whether AppArmor is usable (moby hack/dind does this too).
 if [ -d /sys/kernel/security ] && ! mountpoint -q /sys/kernel/security; then
