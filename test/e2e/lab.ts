@@ -258,9 +258,9 @@ export function pulumiLogsText(since: number): string {
     .join("\n");
 }
 
-/** The state file of the e2e stack, as text, for secret scans. */
-export function stateText(): string {
-  const dir = path.join(WORK, "state/.pulumi/stacks");
+/** The state files of a stack's file backend (default: the shared lab's), as text, for secret scans. */
+export function stateText(work = WORK): string {
+  const dir = path.join(work, "state/.pulumi/stacks");
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
