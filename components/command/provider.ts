@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { knownHostsLine, redact, remoteCommand, sshArgs, type SshTarget } from "./ssh";
+import { keyFileText, knownHostsLine, redact, remoteCommand, sshArgs, type SshTarget } from "./ssh";
 
 /**
  * swarmlab's command resource: what @pulumi/command's local.Command and remote.Command do,
@@ -93,7 +93,7 @@ async function runOnce(inputs: CommandInputs, script: string, timeoutMs: number)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {
     const key = path.join(dir, "id");
-    fs.writeFileSync(key, inputs.connection.privateKey.endsWith("\n") ? inputs.connection.privateKey : `${inputs.connection.privateKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(key, keyFileText(inputs.connection.privateKey), { mode: 0o600 });
     let knownHosts: string | undefined;
     if (inputs.connection.hostKey) {
       knownHosts = path.join(dir, "known_hosts");
@@ -153,9 +153,9 @@ async function drift(inputs: CommandInputs, recorded: string | undefined): Promi
   return res.stdout.trim() === (recorded ?? "").trim() ? "same" : "changed";
 }
 
-/** Runs the replaceGuard where the resource was made; an unreachable host is not a verdict. */
-async function guardReplacement(olds: CommandInputs): Promise<void> {
-  const res = await runOnce(olds, olds.replaceGuard as string, 60_000);
+/** Runs a replace guard where the resource was made; an unreachable host is not a verdict. */
+async function guardReplacement(olds: CommandInputs, guard: string): Promise<void> {
+  const res = await runOnce(olds, guard, 60_000);
   if (res.code === 0 || (olds.connection && res.code === SSH_UNREACHABLE)) return;
   const why = tail(`${res.stderr}\n${res.stdout}`) || `exit code ${res.code}`;
   throw new Error(redact(`${olds.label}: cannot be replaced now${where(olds)}: ${why}`, olds.redact));
@@ -188,7 +188,7 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
       if (real === "gone" || (real === "changed" && !news.update)) replaces.push("check");
       if (real !== "same") changes = true;
     }
-    if (replaces.length > 0 && known && news.replaceGuard) await guardReplacement({ ...olds, replaceGuard: news.replaceGuard });
+    if (replaces.length > 0 && known && news.replaceGuard) await guardReplacement(olds, news.replaceGuard);
     return { changes, replaces, deleteBeforeReplace: true };
   },
 

@@ -66,6 +66,11 @@ export function sshArgs(target: SshTarget, files: { key: string; knownHosts?: st
   return args;
 }
 
+/** A private key as a key file must hold it: ssh refuses one whose last line has no newline. */
+export function keyFileText(privateKey: string): string {
+  return privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`;
+}
+
 /** known_hosts line for a verified host key (`[host]:port key` when the port is not 22). */
 export function knownHostsLine(target: SshTarget): string {
   const who = target.port === 22 ? target.host : `[${target.host}]:${target.port}`;

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
+import { keyFileText, knownHostsLine, type SshTarget } from "../../components/command/ssh";
 import { sshConfigText, type SshFiles } from "./sshArgv";
 
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -20,7 +20,7 @@ export async function withSshFiles<T>(target: SshTarget, use: (files: SshFiles) 
   SIGNALS.forEach((s) => process.once(s, interrupted));
   try {
     const files: SshFiles = { key: path.join(dir, "id"), config: path.join(dir, "config") };
-    fs.writeFileSync(files.key, target.privateKey.endsWith("\n") ? target.privateKey : `${target.privateKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(files.key, keyFileText(target.privateKey), { mode: 0o600 });
     fs.writeFileSync(files.config, sshConfigText(files.key), { mode: 0o600 });
     if (target.hostKey) {
       files.knownHosts = path.join(dir, "known_hosts");

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { keyFileText } from "../../components/command/ssh";
+import { sshConfigText } from "../../scripts/lib/sshArgv";
 import { baseConfig, cliEnv, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up as labUp, type UpResult } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };
@@ -79,10 +81,10 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     expect(lines(npmSsh("docker node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual(ready);
     expect(npmSsh("worker2", "hostname").trim()).toBe("worker2");
 
-    // DOCKER_HOST=ssh://... with the cluster key: docker runs `ssh` from PATH, here one that uses a config with that key
+    // DOCKER_HOST=ssh://... with the cluster key: docker runs `ssh` from PATH, here one that uses the helpers' ssh_config
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));
-    fs.writeFileSync(path.join(dir, "id"), outputs.sshPrivateKey as string, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, "config"), `Host *\n  IdentityFile ${dir}/id\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n`);
+    fs.writeFileSync(path.join(dir, "id"), keyFileText(outputs.sshPrivateKey as string), { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, "config"), sshConfigText(path.join(dir, "id")));
     fs.mkdirSync(path.join(dir, "bin"));
     fs.writeFileSync(path.join(dir, "bin", "ssh"), `#!/bin/sh\nexec /usr/bin/ssh -F ${dir}/config "$@"\n`, { mode: 0o755 });
     const env = { ...process.env, DOCKER_HOST: outputs.dockerHost as string, PATH: `${dir}/bin:${process.env.PATH}` };
