@@ -50,7 +50,8 @@ export = async () => {
     ? buildImages(stackFiles, { registry: services.registryAddress, root, auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
     : undefined;
   const stacks = deployStacks(stackFiles, {
-    manager: swarm.manager,
+    managers: swarm.managerTargets,
+    clusterId: swarm.clusterId,
     root,
     traefikNetwork: cfg.traefik.enabled ? cfg.traefik.network : undefined,
     traefikCertResolver: cfg.traefik.enabled ? cfg.traefik.acme?.resolver : undefined,
@@ -63,6 +64,8 @@ export = async () => {
 
   return {
     cluster: cfg.name,
+    // the swarm's ID, and what the last run that changed it did (kept, initialised, recovered)
+    swarm: swarm.swarm,
     nodes: swarm.nodes,
     leaderAddress: swarm.leaderAddress,
     dockerHost: swarm.dockerHost,
@@ -76,7 +79,7 @@ export = async () => {
     urls: services.urls,
     // what the stacks expose through Traefik, each with a curl that answers before any DNS exists
     routes: cfg.traefik.enabled
-      ? pulumi.output(swarm.manager.address).apply((address) => exposedRoutes(stackFiles, { address, httpPort: cfg.traefik.httpPort, httpsPort: cfg.traefik.httpsPort }))
+      ? pulumi.output(swarm.managers[0].address).apply((address) => exposedRoutes(stackFiles, { address, httpPort: cfg.traefik.httpPort, httpsPort: cfg.traefik.httpsPort }))
       : undefined,
     // For `npm run ssh` and `docker context create`: the key that every node accepts for root.
     sshPrivateKey: pulumi.secret(pulumi.output(hosts[0].ssh).apply((s) => s.privateKey)),

@@ -1,15 +1,12 @@
-import * as cp from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { keyFileText, knownHostsLine, redact, remoteCommand, sshArgs, type SshTarget } from "./ssh";
+import { isRunFailure, parseEnvLines, runOnce, runPlanned, type RunPlan, type RunResult } from "./run";
+import { redact, type SshTarget } from "./ssh";
 
 /**
  * swarmlab's command resource: what @pulumi/command's local.Command and remote.Command do,
  * as a Pulumi dynamic provider. It needs no provider plugin (the command provider cannot be
- * built offline), runs `bash` locally or over the system `ssh` client, and retries SSH dials
- * so that it doubles as a readiness gate.
+ * built offline), runs `bash` locally or over the system `ssh` client, retries SSH failures that
+ * happen before the command starts, and can run on whichever manager of the swarm answers.
  */
 export interface CommandInputs {
   /** Shown in errors: "worker2: join the swarm". */
@@ -22,6 +19,19 @@ export interface CommandInputs {
   stdin?: string;
   environment?: Record<string, string>;
   connection?: SshTarget;
+  /**
+   * Manager-side work: run on the first of these managers (configured order) that answers and has
+   * control of the swarm; the others are skipped. Which one answered is not recorded: a failover
+   * is not a change. Instead of `connection`.
+   */
+  managers?: SshTarget[];
+  /**
+   * Run first on the first manager with control (`managers`); its `KEY=value` output lines are
+   * added to the environment of create/update, and never stored (a join token read at that moment).
+   */
+  managerLookup?: string;
+  /** How long SSH failures before the command starts are retried, with backoff (default 60 s). */
+  sshRetrySeconds?: number;
   /** Any change here replaces the resource (runs delete then create). */
   triggers?: unknown[];
   /** Keep dialling an SSH target that does not answer yet, up to this many seconds. */
@@ -53,89 +63,43 @@ export interface CommandOutputs extends CommandInputs {
   stderr: string;
 }
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** How the command runs: on its connection, on a manager, or here. */
+function plan(inputs: CommandInputs, o: Partial<RunPlan> = {}): RunPlan {
+  const onManager = !!inputs.managers?.length && !inputs.connection;
+  return {
+    targets: onManager ? (inputs.managers as SshTarget[]) : [inputs.connection],
+    onManager,
+    retrySeconds: inputs.sshRetrySeconds ?? 60,
+    dialSeconds: inputs.dialTimeoutSeconds,
+    ...o,
+  };
 }
 
-/** ssh's own exit code when it could not connect or authenticate. */
-const SSH_UNREACHABLE = 255;
-
-async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = cp.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: env ?? process.env });
-    let stdout = "";
-    let stderr = "";
-    const timer = setTimeout(() => {
-      stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.on("error", () => undefined); // the command may exit before reading its input
-    child.stdin.end(stdin ?? "");
-  });
-}
-
-async function runOnce(inputs: CommandInputs, script: string, timeoutMs: number): Promise<RunResult> {
-  if (!inputs.connection) {
-    return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], inputs.stdin, timeoutMs, { ...process.env, ...inputs.environment });
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
+/** Runs a phase's script as planned; a failure becomes one readable error with the label, secrets redacted. */
+async function run(inputs: CommandInputs, script: string, phase: string, o: Partial<RunPlan> = {}): Promise<RunResult | undefined> {
+  const secrets = inputs.redact;
   try {
-    const key = path.join(dir, "id");
-    fs.writeFileSync(key, keyFileText(inputs.connection.privateKey), { mode: 0o600 });
-    let knownHosts: string | undefined;
-    if (inputs.connection.hostKey) {
-      knownHosts = path.join(dir, "known_hosts");
-      fs.writeFileSync(knownHosts, knownHostsLine(inputs.connection));
+    let environment = inputs.environment;
+    if (inputs.managerLookup && phase !== "delete") {
+      const found = await runPlanned(plan({ ...inputs, connection: undefined }, { dialSeconds: 0 }), inputs.managerLookup, (t, sc) => runOnce(t, sc));
+      environment = { ...environment, ...parseEnvLines(found?.stdout ?? "") };
     }
-    return await spawnCollect("ssh", sshArgs(inputs.connection, { key, knownHosts }, remoteCommand(script, inputs.environment)), inputs.stdin, timeoutMs);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    const spec = { stdin: inputs.stdin, environment, timeoutSeconds: inputs.timeoutSeconds };
+    return await runPlanned(plan(inputs, o), script, (t, sc) => runOnce(t, sc, spec));
+  } catch (e) {
+    if (!isRunFailure(e)) throw e;
+    throw new Error(redact(`${inputs.label}: ${phase} failed${e.message}`, secrets));
   }
 }
 
-function where(inputs: CommandInputs): string {
-  const c = inputs.connection;
-  return c ? ` on ${c.user}@${c.host}:${c.port}` : "";
-}
-
-function tail(text: string, lines = 15): string {
-  return text.trim().split("\n").slice(-lines).join("\n");
-}
-
-/** Runs a script, retrying while SSH cannot connect (up to dialTimeoutSeconds), and fails with a readable error. */
-async function run(inputs: CommandInputs, script: string, phase: string, opts: { tolerateUnreachable?: boolean } = {}): Promise<RunResult> {
-  const timeoutMs = (inputs.timeoutSeconds ?? 600) * 1000;
-  const dialDeadline = Date.now() + (inputs.dialTimeoutSeconds ?? 0) * 1000;
-  for (;;) {
-    const res = await runOnce(inputs, script, timeoutMs);
-    if (res.code === 0) return res;
-    // 255 is ssh's own failure: unreachable (retried), unless the host answered with the wrong key.
-    const wrongKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(res.stderr);
-    const unreachable = !!inputs.connection && res.code === SSH_UNREACHABLE && !wrongKey;
-    if (unreachable && opts.tolerateUnreachable) return res;
-    if (unreachable && Date.now() < dialDeadline) {
-      await new Promise((r) => setTimeout(r, 250)); // a node's sshd comes up within seconds: ask often
-      continue;
-    }
-    const reason = unreachable
-      ? "cannot reach the host over SSH"
-      : wrongKey
-        ? "the host's SSH key is not the configured hostKey (a different machine, or a man in the middle)"
-        : `command exited with code ${res.code}`;
-    const detail = tail(`${res.stderr}\n${res.stdout}`);
-    throw new Error(redact(`${inputs.label}: ${phase} failed${where(inputs)}: ${reason}${detail ? `\n${detail}` : ""}`, inputs.redact));
+/** A run whose result only informs (drift checks, replace guards): once, on the host or the first manager that answers; no answer is undefined. */
+async function probe(inputs: CommandInputs, script: string): Promise<RunResult | undefined> {
+  try {
+    return await runPlanned(plan({ ...inputs, timeoutSeconds: 60 }, { retrySeconds: 0, dialSeconds: 0, tolerateUnreachable: true }), script, (t, sc) => runOnce(t, sc, { environment: inputs.environment, timeoutSeconds: 60 }));
+  } catch (e) {
+    // a command that ran and failed is a verdict; a host that answered with another key is not
+    if (isRunFailure(e)) return e.attempt.outcome === "failed" ? e.attempt : undefined;
+    throw e;
   }
 }
 
@@ -147,18 +111,19 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Runs the check script against what the resource recorded (see CommandInputs.check). */
 async function drift(inputs: CommandInputs, recorded: string | undefined): Promise<Drift> {
   if (typeof inputs.check !== "string") return "same";
-  const res = await runOnce(inputs, inputs.check, 60_000);
-  if (inputs.connection && res.code === SSH_UNREACHABLE) return "same";
+  const res = await probe(inputs, inputs.check);
+  if (!res) return "same"; // no answer is no verdict: the commands themselves fail later
   if (res.code !== 0) return "gone";
   return res.stdout.trim() === (recorded ?? "").trim() ? "same" : "changed";
 }
 
 /** Runs a replace guard where the resource was made; an unreachable host is not a verdict. */
 async function guardReplacement(olds: CommandInputs, guard: string): Promise<void> {
-  const res = await runOnce(olds, guard, 60_000);
-  if (res.code === 0 || (olds.connection && res.code === SSH_UNREACHABLE)) return;
-  const why = tail(`${res.stderr}\n${res.stdout}`) || `exit code ${res.code}`;
-  throw new Error(redact(`${olds.label}: cannot be replaced now${where(olds)}: ${why}`, olds.redact));
+  const res = await probe(olds, guard);
+  if (!res || res.code === 0) return;
+  const why = `${res.stderr}\n${res.stdout}`.trim().split("\n").slice(-15).join("\n") || `exit code ${res.code}`;
+  const where = olds.connection ? ` on ${olds.connection.user}@${olds.connection.host}:${olds.connection.port}` : "";
+  throw new Error(redact(`${olds.label}: cannot be replaced now${where}: ${why}`, olds.redact));
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -168,17 +133,18 @@ function same(a: unknown, b: unknown): boolean {
 export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOutputs> = {
   async create(inputs) {
     const res = inputs.create === "true" ? { code: 0, stdout: "", stderr: "" } : await run(inputs, inputs.create, "create");
-    return { id: `${inputs.label}-${Date.now().toString(36)}`, outs: { ...inputs, stdout: res.stdout, stderr: res.stderr } };
+    return { id: `${inputs.label}-${Date.now().toString(36)}`, outs: { ...inputs, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "" } };
   },
 
   async diff(_id, olds, news) {
     const replaces: string[] = [];
     const changed = (k: keyof CommandInputs) => !same(olds[k], news[k]);
-    if (changed("triggers")) replaces.push("triggers");
+    // Triggers that go away altogether ask for no replacement (a resource that no longer depends on them).
+    if (changed("triggers") && (news.triggers?.length ?? 0) > 0) replaces.push("triggers");
     for (const k of ["create", "stdin", "environment"] as const) {
       if (changed(k) && !news.update) replaces.push(k);
     }
-    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
+    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "managers", "managerLookup", "sshRetrySeconds", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
     let changes = keys.some(changed);
     // During a preview (or before a dependency is replaced) some inputs are still unknown: no check then.
     // (The serialized provider, `__provider`, contains this very marker: it is left out of the test.)
@@ -197,7 +163,7 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
     const rerun = news.update && (edited || (await drift(news, olds.stdout)) !== "same");
     if (!rerun) return { outs: { ...news, stdout: olds.stdout, stderr: olds.stderr } };
     const res = await run(news, news.update as string, "update");
-    return { outs: { ...news, stdout: res.stdout, stderr: res.stderr } };
+    return { outs: { ...news, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "" } };
   },
 
   async delete(_id, props) {
@@ -215,7 +181,7 @@ export class Command extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions = {}) {
     // The connection holds the private key and `redact` lists secrets: both stay encrypted in state.
-    const secretOutputs = ["connection", "redact", ...(opts.additionalSecretOutputs ?? [])];
+    const secretOutputs = ["connection", "managers", "redact", ...(opts.additionalSecretOutputs ?? [])];
     super(provider, name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
   }
 }

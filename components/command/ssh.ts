@@ -32,9 +32,44 @@ export function envPrelude(env: Record<string, string> | undefined): string {
     .join("");
 }
 
+/**
+ * Printed to stderr by the remote shell before anything else: an ssh failure (exit 255) whose stderr
+ * lacks it happened before the command started, so running it again is safe; one that has it may
+ * have done part of its work.
+ */
+export const STARTED_MARKER = "[swarmlab:started]";
+
 /** The remote command line: bash with strict mode running the script, stdin left free for data. */
 export function remoteCommand(script: string, env?: Record<string, string>): string {
-  return `bash -c ${shellQuote(`set -euo pipefail\n${envPrelude(env)}${script}`)}`;
+  return `bash -c ${shellQuote(`echo ${shellQuote(STARTED_MARKER)} >&2\nset -euo pipefail\n${envPrelude(env)}${script}`)}`;
+}
+
+/** stderr without the start marker (see STARTED_MARKER). */
+export function withoutMarker(stderr: string): string {
+  return stderr.split(`${STARTED_MARKER}\n`).join("").split(STARTED_MARKER).join("");
+}
+
+/** ssh's own exit code when it could not connect, authenticate, or lost the connection. */
+export const SSH_FAILED = 255;
+
+/**
+ * What one run's result means for a retry: `ok`; `unreachable` (ssh failed before the remote
+ * command started: safe to try again); `dropped` (the connection broke after it started: never
+ * re-run blindly); `wrong-key` (the host answered with another host key: not a passing fault);
+ * `failed` (the command itself failed).
+ */
+export type Outcome = "ok" | "unreachable" | "dropped" | "wrong-key" | "failed";
+
+export function outcomeOf(code: number, rawStderr: string, overSsh: boolean): Outcome {
+  if (code === 0) return "ok";
+  if (!overSsh || code !== SSH_FAILED) return "failed";
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(rawStderr)) return "wrong-key";
+  return rawStderr.includes(STARTED_MARKER) ? "dropped" : "unreachable";
+}
+
+/** Seconds to wait before retry number `attempt` (1, 2, ...): 1, 2, 4, 8, then 10 s each. */
+export function backoffSeconds(attempt: number): number {
+  return Math.min(10, 2 ** Math.max(0, attempt - 1));
 }
 
 export const SSH_COMMON_OPTIONS = [

@@ -116,6 +116,16 @@ export const swarmSchema = z
     dataPathPort: z.number().int().min(1024).max(65535).optional().describe("VXLAN port (default 4789)"),
     defaultAddrPool: z.string().optional().describe("CIDR pool for overlay networks (docker swarm init --default-addr-pool)"),
     readyTimeoutSeconds: z.number().int().min(10).default(300),
+    sshRetrySeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(60)
+      .describe("how long an SSH failure before a command starts (refused, timed out, banner exchange, reset) is retried, with backoff"),
+    forceNewCluster: z
+      .boolean()
+      .default(false)
+      .describe("recover a swarm that lost its Raft quorum for good: docker swarm init --force-new-cluster on a surviving manager (refused while quorum holds)"),
   })
   .strict();
 export type SwarmConfig = z.infer<typeof swarmSchema>;

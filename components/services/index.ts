@@ -62,7 +62,10 @@ export class ClusterServices extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:services:ClusterServices", name, {}, opts);
     const { cfg, swarm } = args;
-    const manager = swarm.manager;
+    // Pinned services (the registry's volume, host-published ports) live on the first manager; the
+    // commands that deploy them run on whichever manager answers (swarm.managerTargets).
+    const manager = swarm.managers[0];
+    const managers = swarm.managerTargets;
     const after = { parent: this, dependsOn: swarm.ready };
     const labels = { "swarmlab.cluster": cfg.name };
     const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
@@ -71,7 +74,7 @@ export class ClusterServices extends pulumi.ComponentResource {
       // dependsOn goes to the deploy command itself: a component's dependsOn does not hold back its children
       new StackDeployment(
         `${name}-${id}`,
-        { stack, manager, defaults, render: { clusterLabels: labels, ...(pinHostPorts ? { hostPortsOn: manager.name } : {}) }, dependsOn },
+        { stack, managers, clusterId: swarm.clusterId, defaults, render: { clusterLabels: labels, ...(pinHostPorts ? { hostPortsOn: manager.name } : {}) }, dependsOn },
         { parent: this, dependsOn },
       );
 
@@ -84,7 +87,7 @@ export class ClusterServices extends pulumi.ComponentResource {
     const networks = [
       ...(cfg.traefik.enabled ? [{ name: cfg.traefik.network, attachable: true, encrypted: false, labels: {} }] : []),
       ...cfg.networks,
-    ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, manager, clusterLabels: labels }, after));
+    ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, managers, clusterLabels: labels }, after));
     this.ready.push(...networks);
 
     const managerAddress = pulumi.output(manager.address);
@@ -110,19 +113,24 @@ export class ClusterServices extends pulumi.ComponentResource {
       const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
       this.ready.push(registry, ...trust);
       if (auth) {
-        // Stacks deploy with --with-registry-auth: the manager's own login is what reaches the nodes.
+        // Stacks deploy with --with-registry-auth from whichever manager answers: the deploying
+        // manager's own login is what reaches the nodes, so every manager logs in.
         const loginScript = address.apply((a) => `printf '%s' "$SWARMLAB_REGISTRY_PASSWORD" | docker login -u "$SWARMLAB_REGISTRY_USER" --password-stdin ${a} >/dev/null\necho ok`);
-        const login = new Command(`${name}-registry-login`, {
-          label: `${manager.name}: docker login to the registry`,
-          create: loginScript,
-          update: loginScript,
-          delete: address.apply((a) => `docker logout ${a} >/dev/null 2>&1 || true`),
-          environment: pulumi.secret({ SWARMLAB_REGISTRY_USER: auth.username, SWARMLAB_REGISTRY_PASSWORD: auth.password }),
-          connection: manager.ssh,
-          redact: pulumi.secret([auth.password]),
-          ignoreUnreachableOnDelete: true,
-        }, { parent: this, dependsOn: [registry] });
-        this.ready.push(login);
+        for (const [i, m] of swarm.managers.entries()) {
+          const login = new Command(`${name}-registry-login-${m.name}`, {
+            label: `${m.name}: docker login to the registry`,
+            create: loginScript,
+            update: loginScript,
+            delete: address.apply((a) => `docker logout ${a} >/dev/null 2>&1 || true`),
+            environment: pulumi.secret({ SWARMLAB_REGISTRY_USER: auth.username, SWARMLAB_REGISTRY_PASSWORD: auth.password }),
+            connection: m.ssh,
+            redact: pulumi.secret([auth.password]),
+            triggers: [m.instance],
+            ignoreUnreachableOnDelete: true,
+          // the first manager's login had this name before every manager logged in
+          }, { parent: this, dependsOn: [registry], aliases: i === 0 ? [{ name: `${name}-registry-login` }] : [] });
+          this.ready.push(login);
+        }
       }
       this.registryAddress = address;
       urls.registry = managerAddress.apply((a) => `${tls ? "https" : "http"}://${a}:${cfg.registry.port}/v2/`);
@@ -152,7 +160,7 @@ export class ClusterServices extends pulumi.ComponentResource {
    * trusted by every engine (nothing to trust for a publicly trusted certificate without caFile).
    */
   private registryTls(name: string, args: ClusterServicesArgs, opts: pulumi.CustomResourceOptions): { ca?: pulumi.Output<string>; trust: Command[] } {
-    const { manager } = args.swarm;
+    const manager = args.swarm.managers[0];
     const port = args.cfg.registry.port;
     let material: pulumi.Output<RegistryTlsMaterial>;
     if (args.registryTls) {

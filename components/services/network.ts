@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
-import { shellQuote as q } from "../command/ssh";
+import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { OverlayNetworkConfig } from "../config/cluster";
-import type { Host } from "../hosts/host";
 
 /** The words that describe a network's settings, as `settingsFormat` prints them for an existing one. */
 export function networkSettingWords(n: OverlayNetworkConfig, clusterLabels: Record<string, string>): string[] {
@@ -69,7 +68,7 @@ export function networkDeleteScript(name: string): string {
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
   readonly name: string;
-  constructor(name: string, args: { network: OverlayNetworkConfig; manager: Host; clusterLabels: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: { network: OverlayNetworkConfig; managers: pulumi.Input<SshTarget[]>; clusterLabels: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:services:OverlayNetwork", name, {}, opts);
     const n = args.network;
     this.name = n.name;
@@ -77,15 +76,14 @@ export class OverlayNetwork extends pulumi.ComponentResource {
       `${name}-create`,
       {
         label: `overlay network ${n.name}`,
+        // No update: the create script holds every setting (labels included), and none can change
+        // in place, so any change replaces the network. The check finds it gone in a new swarm.
         create: networkCreateScript(n, args.clusterLabels),
-        update: networkCreateScript(n, args.clusterLabels),
         delete: networkDeleteScript(n.name),
         // a settings change is refused at plan time while services use the network
         replaceGuard: networkUnusedScript(n.name, ", or keep the network's settings (they cannot change in place)"),
-        connection: args.manager.ssh,
+        managers: args.managers,
         check: networkIdScript(n.name),
-        // no setting, labels included, can change in place: each one is a trigger
-        triggers: [n.name, args.manager.instance, ...networkSettingWords(n, args.clusterLabels)],
         ignoreUnreachableOnDelete: true,
       },
       // the component's dependsOn (the ready swarm) does not hold back its children: given to the command

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, StackRef } from "../config/cluster";
 import { ConfigError, type Problem, formatPath } from "../config/errors";
 import type { Stack } from "../config/stack";
-import type { Host } from "../hosts/host";
+import type { SshTarget } from "../command/ssh";
 import { type RenderOptions, renderCompose } from "./compose";
 import { loadStackFile } from "./load";
 import { inlineEnvFiles } from "./envFiles";
@@ -104,7 +104,9 @@ export function collectStacks(cfg: ClusterConfig, root: string, opts: LoadStacks
 }
 
 export interface StacksContext {
-  manager: Host;
+  /** The managers in configured order (deploys run on the first that answers with control). */
+  managers: pulumi.Input<SshTarget[]>;
+  clusterId?: pulumi.Input<string>;
   /** Project directory: stack files are relative to it. */
   root: string;
   traefikNetwork?: string;
@@ -129,7 +131,8 @@ export function deployStacks(stacks: PreparedStack[], ctx: StacksContext, opts: 
     (s) =>
       new StackDeployment(`stack-${s.name}`, {
         stack: s,
-        manager: ctx.manager,
+        managers: ctx.managers,
+        clusterId: ctx.clusterId,
         render: { traefikNetwork: ctx.traefikNetwork, traefikEntrypoint: ctx.traefikEntrypoint, traefikCertResolver: ctx.traefikCertResolver, clusterLabels: ctx.clusterLabels },
         defaults: ctx.defaults,
         converge: ctx.converge,

@@ -6,9 +6,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
-import { shellQuote as q } from "../command/ssh";
+import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { Stack } from "../config/stack";
-import type { Host } from "../hosts/host";
 import { type RenderOptions, renderCompose } from "./compose";
 import type { Upload } from "./secrets";
 
@@ -198,7 +197,8 @@ export interface RemoveScriptOptions {
 /**
  * `docker stack rm`, then waits until the stack's services, networks, secrets and configs are gone
  * (a network disappears only once the tasks attached to it are gone; removals are retried). A host
- * that is no longer a swarm manager has no stack left: success.
+ * that is no longer a swarm manager has no stack left: success (run with `managers`, the guard
+ * moves on to another manager first).
  */
 export function removeScript(o: RemoveScriptOptions): string {
   return `stack=${q(o.stack)}
@@ -227,8 +227,10 @@ echo "stack $stack removed" >&2
 
 export interface StackDeploymentArgs {
   stack: PreparedStack;
-  /** The manager the deploy runs on (over SSH). */
-  manager: Host;
+  /** The managers, in configured order: the deploy runs on the first that answers with control. */
+  managers: pulumi.Input<SshTarget[]>;
+  /** The swarm's ID: a new swarm (every manager was lost) gets the stack deployed again. */
+  clusterId?: pulumi.Input<string>;
   /** Rendering options shared by the cluster's stacks (name, source and images come from the stack). */
   render?: Omit<RenderOptions, "name" | "source" | "images">;
   /** Cluster defaults for services that do not choose; may come from the nodes (IPVS or not). Overrides render.defaults. */
@@ -282,16 +284,15 @@ export class StackDeployment extends pulumi.ComponentResource {
     const summary = serviceSummary(s.name, s.stack);
     const script = deployScript({ stack: s.name, services: Object.values(summary).map((x) => x.name), uploads: s.uploads, ...converge });
     this.compose = compose;
+    const withCluster = args.clusterId ? pulumi.output(args.clusterId).apply((id) => ({ ...environment, SWARMLAB_CLUSTER_ID: id })) : environment;
     this.deploy = new Command(`${name}-deploy`, {
       label: `stack ${s.name}: docker stack deploy`,
       create: script,
       update: script,
       delete: removeScript({ stack: s.name, timeoutSeconds: args.removeTimeoutSeconds }),
       stdin: compose,
-      environment: secretEnv ? pulumi.secret(environment) : environment,
-      connection: args.manager.ssh,
-      // A new manager machine means a new swarm: deploy again.
-      triggers: [args.manager.instance],
+      environment: secretEnv ? pulumi.secret(withCluster) : withCluster,
+      managers: args.managers,
       timeoutSeconds: converge.timeoutSeconds + 120,
       ignoreUnreachableOnDelete: true,
       // inputs are stored as given: the secret contents listed for redaction must be secrets themselves

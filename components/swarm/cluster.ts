@@ -3,7 +3,7 @@ import { Command, type CommandArgs } from "../command/provider";
 import type { SshTarget } from "../command/ssh";
 import type { SwarmConfig } from "../config/cluster";
 import { dockerHostUrl, type Host } from "../hosts/host";
-import { firstManagerOf } from "./quorum";
+import { SwarmBootstrap } from "./bootstrap";
 import * as scripts from "./scripts";
 
 export interface SwarmClusterArgs {
@@ -20,18 +20,13 @@ export interface NodeTableRow {
   availability: string;
 }
 
-/** The manager that runs `swarm init` and the manager-side commands: the first manager in config order. */
-export function firstManager(hosts: Host[]): Host {
-  const m = firstManagerOf(hosts);
-  if (!m) throw new Error("no manager among the hosts");
-  return m;
-}
-
 /**
- * Forms a swarm over SSH from any hosts: readiness gate per host, init on the first manager,
- * managers joining one at a time and workers in parallel, then role, availability and labels.
- * Removing a host from the list drains it, demotes it, makes it leave and removes it from the
- * node list, in that order, before the host itself is destroyed.
+ * Forms a swarm over SSH from any hosts: a readiness gate per host; the swarm itself decided from
+ * every manager's state (kept, initialised only when no manager holds one); managers joining one
+ * at a time and workers in parallel, each through a live manager; then role, availability and
+ * labels, applied on whichever manager answers with control. Removing a host from the list drains
+ * it, demotes it, makes it leave and removes it from the node list, in that order, before the host
+ * itself is destroyed. No manager is special: any one of them may be lost.
  */
 export class SwarmCluster extends pulumi.ComponentResource {
   readonly nodes: pulumi.Output<NodeTableRow[]>;
@@ -39,7 +34,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
   readonly leaderName: pulumi.Output<string>;
   readonly dockerHost: pulumi.Output<string>;
   readonly joinCommands: pulumi.Output<{ worker: string; manager: string }>;
-  readonly manager: Host;
+  /** The managers in configured order: manager-side work runs on the first that answers with control. */
+  readonly managers: Host[];
+  /** Their SSH targets, for commands with `managers` (failover). */
+  readonly managerTargets: pulumi.Output<SshTarget[]>;
+  /** The swarm's ID and what the last run that changed it did (kept, initialised, recovered). */
+  readonly swarm: pulumi.Output<{ clusterId: string; event: string }>;
+  readonly clusterId: pulumi.Output<string>;
   /** Publish and endpoint modes resolved against the nodes' kernels (see resolveNetworkModes). */
   readonly modes: pulumi.Output<scripts.NetworkModes>;
   /** Completes when every node has joined and has its settings. */
@@ -48,10 +49,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
   constructor(name: string, args: SwarmClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:swarm:SwarmCluster", name, {}, opts);
     const timeout = args.swarm.readyTimeoutSeconds;
-    const leader = firstManager(args.hosts);
-    this.manager = leader;
+    const retry = args.swarm.sshRetrySeconds;
+    const managers = args.hosts.filter((h) => h.role === "manager");
+    if (!managers.length) throw new Error("no manager among the hosts");
+    this.managers = managers;
+    const managerTargets = pulumi.all(managers.map((m) => pulumi.output(m.ssh)));
+    this.managerTargets = managerTargets;
     const run = (id: string, host: Host, a: Omit<CommandArgs, "connection">, o: pulumi.CustomResourceOptions = {}) =>
-      new Command(`${name}-${id}`, { ...a, connection: host.ssh }, { parent: this, ...o });
+      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, connection: host.ssh }, { parent: this, ...o });
+    const onManager = (id: string, a: Omit<CommandArgs, "connection" | "managers">, o: pulumi.CustomResourceOptions = {}) =>
+      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, managers: managerTargets }, { parent: this, ...o });
 
     const ready = new Map<string, Command>();
     for (const h of args.hosts) {
@@ -76,70 +83,68 @@ export class SwarmCluster extends pulumi.ComponentResource {
       return modes;
     });
 
-    const init = run(`${leader.name}-init`, leader, {
-      label: `${leader.name}: swarm init`,
-      create: pulumi.output(leader.advertiseAddress).apply((addr) =>
-        scripts.initScript({ advertiseAddress: addr, defaultAddrPool: args.swarm.defaultAddrPool, dataPathPort: args.swarm.dataPathPort }),
-      ),
-      delete: scripts.leaveScript(),
-      ignoreUnreachableOnDelete: true,
-      triggers: [leader.instance],
-    }, { dependsOn: [ready.get(leader.name) as Command], additionalSecretOutputs: ["stdout"] });
-    const initOut = init.stdout.apply(scripts.parseKeyValues);
-    const tokens = pulumi.secret(initOut.apply((kv) => ({ worker: kv.worker, manager: kv.manager })));
+    // Not after the managers' readiness gates: one lost manager must not hold back the decision,
+    // which needs only the managers that answer (it waits for silent ones only when it must).
+    const bootstrap = new SwarmBootstrap(`${name}-swarm`, {
+      managers: pulumi.all(managers.map((m) => pulumi.all([pulumi.output(m.ssh), pulumi.output(m.advertiseAddress)]).apply(([connection, advertiseAddress]) => ({ name: m.name, connection, advertiseAddress })))),
+      defaultAddrPool: args.swarm.defaultAddrPool,
+      dataPathPort: args.swarm.dataPathPort,
+      forceNewCluster: args.swarm.forceNewCluster,
+      waitSeconds: timeout,
+      sshRetrySeconds: retry,
+    }, { parent: this, dependsOn: managers.flatMap((m) => m.dependsOn) });
+    this.clusterId = bootstrap.clusterId;
+    this.swarm = pulumi.all([bootstrap.clusterId, bootstrap.event]).apply(([clusterId, event]) => ({ clusterId, event }));
 
     const settings: Command[] = [];
-    const applySettings = (h: Host, nodeId: pulumi.Input<string>, dependsOn: pulumi.Resource[]) => {
-      const script = pulumi.output(nodeId).apply((id) =>
-        scripts.settingsScript({ nodeId: id.trim(), name: h.name, role: h.role, availability: h.availability, labels: h.labels, readyTimeoutSeconds: timeout }),
-      );
-      const c = run(`${h.name}-node`, leader, {
-        label: `${h.name}: node settings`,
-        create: script,
-        update: script,
-        delete: pulumi.output(nodeId).apply((id) => scripts.retireScript({ nodeId: id.trim(), name: h.name, timeoutSeconds: timeout })),
-        ignoreUnreachableOnDelete: true,
-        timeoutSeconds: timeout + 60,
-      }, { dependsOn });
-      settings.push(c);
-      return c;
-    };
-
-    let previousManager: pulumi.Resource = applySettings(leader, initOut.apply((kv) => kv.node), [init]);
-    const joinAddress = pulumi.output(leader.advertiseAddress);
-    for (const h of args.hosts.filter((x) => x !== leader)) {
+    let previousManager: pulumi.Resource = bootstrap;
+    for (const h of args.hosts) {
       // Created before the join and deleted after the leave: removes the node from `docker node ls`.
-      const removal = run(`${h.name}-remove`, leader, {
+      const removal = onManager(`${h.name}-remove`, {
         label: `${h.name}: node rm`,
         create: "true",
         delete: scripts.removeNodeScript(h.name),
         ignoreUnreachableOnDelete: true,
-      }, { dependsOn: [init] });
-      const waitFor: pulumi.Resource[] = [ready.get(h.name) as Command, removal];
+      }, { dependsOn: [bootstrap] });
+      const waitFor: pulumi.Resource[] = [ready.get(h.name) as Command, removal, bootstrap];
       if (h.role === "manager") waitFor.push(previousManager); // managers join one at a time
-      const joinScript = pulumi.all([h.advertiseAddress, joinAddress]).apply(([addr, mgr]) => scripts.joinScript(addr, mgr));
+      const joinScript = pulumi.output(h.advertiseAddress).apply((addr) => scripts.joinScript(addr));
       const join = run(`${h.name}-join`, h, {
         label: `${h.name}: swarm join`,
         create: joinScript,
-        // Idempotent: a rotated token or a new role never re-joins a live node; a node that left
-        // the swarm behind swarmlab's back (the check sees no node ID) joins again.
+        // Idempotent: a new role never re-joins a live node; a node that left the swarm behind
+        // swarmlab's back (the check sees no node ID) joins again.
         update: joinScript,
         check: scripts.nodeIdScript(),
         delete: scripts.leaveScript(),
         ignoreUnreachableOnDelete: true,
-        environment: pulumi.secret(
-          pulumi.all([tokens, initOut]).apply(([t, kv]) => ({ SWARMLAB_JOIN_TOKEN: h.role === "manager" ? t.manager : t.worker, SWARMLAB_SWARM_MANAGER: kv.node })),
-        ),
+        // the token, this swarm's node IDs and the live managers' addresses, read at that moment
+        managers: managerTargets,
+        managerLookup: scripts.joinLookupScript(h.role),
+        // a new swarm (all managers were lost) is joined again
+        environment: bootstrap.clusterId.apply((id) => ({ SWARMLAB_CLUSTER_ID: id })),
         triggers: [h.instance],
         timeoutSeconds: timeout,
       }, { dependsOn: waitFor });
+      const nodeId = join.stdout;
+      const script = nodeId.apply((id) =>
+        scripts.settingsScript({ nodeId: id.trim(), name: h.name, role: h.role, availability: h.availability, labels: h.labels, readyTimeoutSeconds: timeout }),
+      );
       // Promotions change the Raft membership: one manager at a time, after the previous one.
-      const s = applySettings(h, join.stdout, h.role === "manager" ? [join, previousManager] : [join]);
+      const s = onManager(`${h.name}-node`, {
+        label: `${h.name}: node settings`,
+        create: script,
+        update: script,
+        delete: nodeId.apply((id) => scripts.retireScript({ nodeId: id.trim(), name: h.name, timeoutSeconds: timeout })),
+        ignoreUnreachableOnDelete: true,
+        timeoutSeconds: timeout + 60,
+      }, { dependsOn: h.role === "manager" ? [join, previousManager] : [join] });
+      settings.push(s);
       if (h.role === "manager") previousManager = s;
     }
 
     // The swarm as it really is once everything applied; re-read whenever a node's settings change.
-    const list = run("nodes", leader, {
+    const list = onManager("nodes", {
       label: "node list",
       create: scripts.nodeListScript(),
       update: scripts.nodeListScript(),
@@ -154,17 +159,20 @@ export class SwarmCluster extends pulumi.ComponentResource {
     // The Raft leader as the live node list says (a host of ours), else the first manager.
     this.leaderName = list.stdout.apply((out) => {
       const row = scripts.parseNodeList(out).find((r) => r.managerStatus === "Leader");
-      return args.hosts.some((h) => h.name === row?.name) ? (row?.name as string) : leader.name;
+      return managers.some((h) => h.name === row?.name) ? (row?.name as string) : managers[0].name;
     });
-    this.leaderAddress = pulumi.all([this.leaderName, addresses]).apply(([name, addrs]) => addrs[args.hosts.findIndex((h) => h.name === name)]);
-    this.dockerHost = pulumi.unsecret(pulumi.output(leader.ssh).apply((t: SshTarget) => dockerHostUrl(t)));
+    const index = (leader: string) => args.hosts.findIndex((h) => h.name === leader);
+    this.leaderAddress = pulumi.all([this.leaderName, addresses]).apply(([leader, addrs]) => addrs[index(leader)]);
+    const targets = pulumi.all(args.hosts.map((h) => pulumi.output(h.ssh)));
+    this.dockerHost = pulumi.unsecret(pulumi.all([this.leaderName, targets]).apply(([leader, ts]) => dockerHostUrl(ts[index(leader)])));
+    const leaderAdvertise = pulumi.all([this.leaderName, pulumi.all(args.hosts.map((h) => pulumi.output(h.advertiseAddress)))]).apply(([leader, addrs]) => addrs[index(leader)]);
     this.joinCommands = pulumi.secret(
-      pulumi.all([tokens, joinAddress]).apply(([t, addr]) => ({
-        worker: `docker swarm join --token ${t.worker} ${addr}:2377`,
-        manager: `docker swarm join --token ${t.manager} ${addr}:2377`,
+      pulumi.all([bootstrap.worker, bootstrap.manager, leaderAdvertise]).apply(([worker, manager, addr]) => ({
+        worker: `docker swarm join --token ${worker} ${addr}:2377`,
+        manager: `docker swarm join --token ${manager} ${addr}:2377`,
       })),
     );
     this.ready = [list];
-    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, leaderName: this.leaderName, dockerHost: this.dockerHost, modes: this.modes });
+    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, leaderName: this.leaderName, dockerHost: this.dockerHost, modes: this.modes, swarm: this.swarm });
   }
 }

@@ -5,23 +5,15 @@ export function faultTolerance(managers: number): number {
   return Math.max(0, Math.floor((managers - 1) / 2));
 }
 
-/**
- * The manager that runs `swarm init` and every manager-side command: the first manager in config
- * order. Its resources are named after it, so this role cannot move to another node (see checkQuorum).
- */
-export function firstManagerOf<T extends { role: string }>(nodes: readonly T[]): T | undefined {
-  return nodes.find((n) => n.role === "manager");
-}
-
 export interface QuorumVerdict {
   errors: string[];
   warnings: string[];
 }
 
 /**
- * Plan-time rules for the manager set. `previous` is the manager list of the last deployment in
- * config order, so its first one initialised the swarm (empty on the first deployment); `next`
- * the configured nodes.
+ * Plan-time rules for the manager set. `previous` is the manager list of the last deployment
+ * (empty on the first deployment); `next` the configured nodes. No manager is special: any one may
+ * be retired, demoted or replaced under the same quorum rules.
  */
 export function checkQuorum(previous: readonly string[], next: readonly NodeConfig[]): QuorumVerdict {
   const managers = next.filter((n) => n.role === "manager").map((n) => n.name);
@@ -42,10 +34,10 @@ export function checkQuorum(previous: readonly string[], next: readonly NodeConf
   // as that many failures, so no more than the fault tolerance (at least one) may go per run.
   const allowed = Math.max(1, faultTolerance(previous.length));
   if (gone.length === previous.length) {
-    const others = previous.length > 1 ? " and move the others in steps" : "";
+    const keep = previous.length > 1 ? "keep at least one of them as a manager and move the others in steps" : `keep ${previous[0]} as a manager until another manager has joined`;
     errors.push(
       `this change removes or demotes every current manager (${previous.join(", ")}): the swarm's state would be lost; ` +
-        `keep ${previous[0]}, which initialised the swarm, as the first manager${others} (${newSwarm(previous[0])})`,
+        `${keep} (add the new managers first, then retire the old ones in later runs)`,
     );
     return { errors, warnings };
   }
@@ -56,33 +48,5 @@ export function checkQuorum(previous: readonly string[], next: readonly NodeConf
         `remove at most ${allowed} per pulumi up`,
     );
   }
-  const moved = firstManagerMoved(previous[0], next);
-  if (moved) errors.push(moved);
   return { errors, warnings };
-}
-
-/**
- * The first manager of the last deployment must stay the first manager: moving the role deletes
- * its `swarm init` (whose delete is a swarm leave), runs init on another node and deletes that
- * node's join (another leave). Undefined when it stays; otherwise why it is refused and what to do.
- */
-function firstManagerMoved(initialiser: string, next: readonly NodeConfig[]): string | undefined {
-  const successor = firstManagerOf(next);
-  if (!successor || successor.name === initialiser) return undefined;
-  const why =
-    `swarmlab runs swarm init and every manager-side command on the first manager in swarmlab:nodes, ` +
-    `and moving that role to ${successor.name} would make ${initialiser} leave the swarm and break it`;
-  const node = next.find((n) => n.name === initialiser);
-  if (node?.role === "manager") {
-    return `this change lists ${successor.name} before ${initialiser} among the managers, but ${initialiser} initialised the swarm: ${why}; list ${initialiser} before the other managers again`;
-  }
-  const what = node ? "demotes" : "removes";
-  return (
-    `this change ${what} ${initialiser}, which initialised the swarm: ${why}; keep ${initialiser} as the first manager ` +
-    `and add, demote or remove the others around it (${newSwarm(initialiser)})`
-  );
-}
-
-function newSwarm(initialiser: string): string {
-  return `replacing ${initialiser} itself takes a new swarm: pulumi destroy, then pulumi up`;
 }

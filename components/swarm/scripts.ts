@@ -64,33 +64,6 @@ export function resolveNetworkModes(cfg: { publishMode: "auto" | "ingress" | "ho
   return { publishMode, endpointMode, warnings };
 }
 
-export interface InitOptions {
-  advertiseAddress: string;
-  defaultAddrPool?: string;
-  dataPathPort?: number;
-}
-
-const stateCheck = [
-  "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
-  'case "$state" in inactive|active) ;; locked) echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1;;',
-  '  *) echo "swarm state on $(hostname) is $state; expected inactive or active (see README, Troubleshooting)" >&2; exit 1;; esac',
-];
-
-/** `docker swarm init` on the first manager unless it is already in a swarm; prints the join tokens. */
-export function initScript(o: InitOptions): string {
-  const flags = [`--advertise-addr ${q(o.advertiseAddress)}`];
-  if (o.defaultAddrPool) flags.push(`--default-addr-pool ${q(o.defaultAddrPool)}`);
-  if (o.dataPathPort) flags.push(`--data-path-port ${o.dataPathPort}`);
-  return [
-    ...stateCheck,
-    `if [ "$state" = inactive ]; then docker swarm init ${flags.join(" ")} >/dev/null; fi`,
-    'if [ "$(docker info --format \'{{.Swarm.ControlAvailable}}\')" != true ]; then echo "$(hostname) is in a swarm but is not a manager: it cannot be the first manager" >&2; exit 1; fi',
-    'echo "worker=$(docker swarm join-token -q worker)"',
-    'echo "manager=$(docker swarm join-token -q manager)"',
-    "echo \"node=$(docker info --format '{{.Swarm.NodeID}}')\"",
-  ].join("\n");
-}
-
 /** Parses `key=value` lines printed by the init script. */
 export function parseKeyValues(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -102,26 +75,47 @@ export function parseKeyValues(stdout: string): Record<string, string> {
 }
 
 /**
- * Joins the swarm unless already a member (never re-joins a live node); a node stuck in
- * pending/error from an interrupted join leaves first. The token comes in $SWARMLAB_JOIN_TOKEN.
- * $SWARMLAB_SWARM_MANAGER, the first manager's node ID, tells this swarm from another: a node
- * still in a swarm whose managers do not include it (the first manager was made anew, with a new
- * swarm) leaves that one and joins this one.
+ * Run on a live manager before a join (the command's managerLookup): what the joining node needs,
+ * read there at that moment. The token, the IDs of every node of this swarm (a node whose ID is
+ * not among them is in another swarm, or was removed from this one) and the addresses of the
+ * managers that are reachable now, to join through.
  */
-export function joinScript(advertiseAddress: string, managerAddress: string): string {
+export function joinLookupScript(role: Role): string {
+  return [
+    `echo "SWARMLAB_JOIN_TOKEN=$(docker swarm join-token -q ${role})"`,
+    `echo "SWARMLAB_NODE_IDS=$(docker node ls -q | tr '\n' ' ')"`,
+    `addrs=""; for m in $(docker node ls -q --filter role=manager); do`,
+    `  a=$(docker node inspect -f '{{if .ManagerStatus}}{{if eq (print .ManagerStatus.Reachability) "reachable"}}{{.ManagerStatus.Addr}}{{end}}{{end}}' "$m" 2>/dev/null || true)`,
+    `  [ -n "$a" ] && addrs="$addrs $a"; done`,
+    `echo "SWARMLAB_MANAGER_ADDRS=$addrs"`,
+  ].join("\n");
+}
+
+/**
+ * Joins the swarm unless already a member (never re-joins a live node), through the first manager
+ * address that takes it ($SWARMLAB_MANAGER_ADDRS, see joinLookupScript). A node stuck in
+ * pending/error from an interrupted join leaves first; so does a node still in a swarm that is not
+ * this one (its node ID is not in $SWARMLAB_NODE_IDS): a machine reused from another cluster.
+ */
+export function joinScript(advertiseAddress: string): string {
   return [
     ': "${SWARMLAB_JOIN_TOKEN:?no join token given}"',
     "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
     'if [ "$state" = pending ] || [ "$state" = error ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi',
-    'if [ "$state" = active ] && [ -n "${SWARMLAB_SWARM_MANAGER:-}" ]; then',
-    "  managers=$(docker info --format '{{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}')",
-    '  case " $managers " in "  "|*" $SWARMLAB_SWARM_MANAGER "*) ;; *) docker swarm leave --force >/dev/null 2>&1 || true; state=inactive;; esac',
+    'if [ "$state" = active ]; then',
+    "  me=$(docker info --format '{{.Swarm.NodeID}}')",
+    '  case " ${SWARMLAB_NODE_IDS:-} " in *" $me "*) ;; *) docker swarm leave --force >/dev/null 2>&1 || true; state=inactive;; esac',
     "fi",
     'if [ "$state" = locked ]; then echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1; fi',
-    `if [ "$state" = inactive ] && ! out=$(docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} ${q(`${managerAddress}:2377`)} 2>&1); then`,
+    'if [ "$state" = inactive ]; then',
+    '  out="no reachable manager to join through"',
+    "  for m in ${SWARMLAB_MANAGER_ADDRS:-}; do",
+    `    if out=$(docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} "$m" 2>&1); then break; fi`,
     // "Timeout was reached before node joined": on a busy host the join goes on in the background.
-    "  for i in $(seq 1 60); do [ \"$(docker info --format '{{.Swarm.LocalNodeState}}')\" = active ] && break; sleep 2; done",
-    "  [ \"$(docker info --format '{{.Swarm.LocalNodeState}}')\" = active ] || { echo \"$out\" >&2; exit 1; }",
+    `    for i in $(seq 1 60); do case "$(docker info --format '{{.Swarm.LocalNodeState}}')" in active|inactive) break;; esac; sleep 2; done`,
+    `    [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] && break`,
+    "  done",
+    `  [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] || { echo "$out" >&2; exit 1; }`,
     "fi",
     "docker info --format '{{.Swarm.NodeID}}'",
   ].join("\n");

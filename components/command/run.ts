@@ -1,0 +1,203 @@
+/**
+ * Running one script, locally or over SSH, the way every swarmlab command runs: on one host, or on
+ * the first manager that answers with control of the swarm (failover, in configured order), with
+ * failures that happen before the remote command starts retried with backoff within a budget.
+ * The decisions (what an exit means, when to try the next host, when to stop) are in `runPlanned`,
+ * which takes the executor as an argument so it is unit-tested without a network.
+ */
+import * as cp from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { backoffSeconds, keyFileText, knownHostsLine, outcomeOf, remoteCommand, sshArgs, withoutMarker, type Outcome, type SshTarget } from "./ssh";
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Exit code of the manager guard: this host is not a manager with control of the swarm. */
+export const NOT_MANAGER = 75;
+
+/**
+ * Prefixed to manager-side scripts: the host must be a manager whose control plane answers (it
+ * has a Raft leader), or the next manager is tried. Nothing of the script has run when it fails.
+ */
+export const MANAGER_GUARD = [
+  `__s=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null || echo 'no-answer false')`,
+  `if [ "\${__s#* }" != true ] || ! docker node inspect self --format '{{.ID}}' >/dev/null 2>&1; then`,
+  `  [ "\${__s#* }" = true ] && __s="manager without a Raft leader"`,
+  `  echo "not a manager with control of the swarm ($(hostname): \${__s% false})" >&2; exit ${NOT_MANAGER}; fi`,
+].join("\n");
+
+export interface RunSpec {
+  stdin?: string;
+  environment?: Record<string, string>;
+  timeoutSeconds?: number;
+}
+
+async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = cp.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: env ?? process.env });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => {
+      stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined); // the command may exit before reading its input
+    child.stdin.end(stdin ?? "");
+  });
+}
+
+/** One run of a script: with bash locally (no target), or over the system ssh client. stderr keeps the start marker. */
+export async function runOnce(target: SshTarget | undefined, script: string, spec: RunSpec = {}): Promise<RunResult> {
+  const timeoutMs = (spec.timeoutSeconds ?? 600) * 1000;
+  if (!target) {
+    return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
+  try {
+    const key = path.join(dir, "id");
+    fs.writeFileSync(key, keyFileText(target.privateKey), { mode: 0o600 });
+    let knownHosts: string | undefined;
+    if (target.hostKey) {
+      knownHosts = path.join(dir, "known_hosts");
+      fs.writeFileSync(knownHosts, knownHostsLine(target));
+    }
+    return await spawnCollect("ssh", sshArgs(target, { key, knownHosts }, remoteCommand(script, spec.environment)), spec.stdin, timeoutMs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Where and how patiently to run. */
+export interface RunPlan {
+  /** One host, `[undefined]` for this machine, or the managers in configured order when `onManager`. */
+  targets: (SshTarget | undefined)[];
+  /** Run on the first target that is a manager with control (MANAGER_GUARD); the others are skipped. */
+  onManager?: boolean;
+  /** How long failures before the command starts (no SSH answer, no manager with control) are retried, with backoff. */
+  retrySeconds: number;
+  /** Poll every 0.25 s for this long instead: a host that is still booting (the readiness gate). */
+  dialSeconds?: number;
+  /** No target answering is a success (undefined): a delete on a host that is gone. */
+  tolerateUnreachable?: boolean;
+}
+
+export type Exec = (target: SshTarget | undefined, script: string) => Promise<RunResult>;
+
+/** A target's result and what it means. */
+export interface Attempt extends RunResult {
+  target?: SshTarget;
+  outcome: Outcome | "not-manager";
+}
+
+/** Why a run failed, for the error message (the caller adds the label and the phase). */
+export type RunFailure = Error & { attempt: Attempt };
+
+// A plain Error with a property, not a class: the provider's code is serialised into the state,
+// where `instanceof` against a class could compare two copies of it.
+function runFailure(message: string, attempt: Attempt): RunFailure {
+  return Object.assign(new Error(message), { attempt });
+}
+
+export function isRunFailure(e: unknown): e is RunFailure {
+  return e instanceof Error && "attempt" in e;
+}
+
+export function describeTarget(t: SshTarget | undefined): string {
+  return t ? `${t.user}@${t.host}:${t.port}` : "this machine";
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trim().split("\n").slice(-lines).join("\n");
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").filter(Boolean).pop() ?? "";
+}
+
+function classify(res: RunResult, target: SshTarget | undefined, onManager: boolean): Attempt {
+  const notManager = onManager && res.code === NOT_MANAGER && /not a manager with control of the swarm/.test(res.stderr);
+  const outcome = notManager ? "not-manager" : outcomeOf(res.code, res.stderr, !!target);
+  return { ...res, stderr: withoutMarker(res.stderr), target, outcome };
+}
+
+const defaultSleep = (s: number) => new Promise<void>((r) => setTimeout(r, s * 1000));
+
+/**
+ * Runs `script` as planned. A failure before the command started (ssh could not connect, or the
+ * host is not a manager with control) moves on to the next target; when every target missed, the
+ * round is tried again after a backoff, until the budget is spent. A command that started and
+ * failed, or whose connection broke after it started, is never re-run: that is the error.
+ * Returns undefined only with `tolerateUnreachable` when no target answered.
+ */
+export async function runPlanned(plan: RunPlan, script: string, exec: Exec, sleep: (s: number) => Promise<void> = defaultSleep): Promise<RunResult | undefined> {
+  const started = Date.now();
+  const budget = Math.max(plan.retrySeconds, plan.dialSeconds ?? 0);
+  const body = plan.onManager ? `${MANAGER_GUARD}\n${script}` : script;
+  for (let round = 1; ; round++) {
+    const misses: Attempt[] = [];
+    for (const target of plan.targets) {
+      const a = classify(await exec(target, body), target, !!plan.onManager);
+      if (a.outcome === "ok") return { code: 0, stdout: a.stdout, stderr: a.stderr };
+      // Manager-side scripts are idempotent by contract, and the swarm's Raft log decides what
+      // happened: when the manager went away mid-command (its connection broke), another may finish it.
+      const managerLost = plan.onManager && a.outcome === "dropped";
+      if (a.outcome === "unreachable" || a.outcome === "not-manager" || managerLost) {
+        misses.push(a);
+        continue;
+      }
+      throw runFailure(failureText(a), a);
+    }
+    if (plan.tolerateUnreachable) return undefined;
+    const elapsed = (Date.now() - started) / 1000;
+    const wait = elapsed < (plan.dialSeconds ?? 0) ? 0.25 : backoffSeconds(round);
+    if (elapsed + wait > budget) throw runFailure(exhaustedText(misses, round, elapsed, !!plan.onManager), misses[misses.length - 1]);
+    await sleep(wait);
+  }
+}
+
+function failureText(a: Attempt): string {
+  const where = a.target ? ` on ${describeTarget(a.target)}` : "";
+  const detail = tail(`${a.stderr}\n${a.stdout}`);
+  const reason =
+    a.outcome === "wrong-key"
+      ? "the host's SSH key is not the configured hostKey (a different machine, or a man in the middle)"
+      : a.outcome === "dropped"
+        ? "the SSH connection broke after the command started: it is not run again blindly (the next pulumi up runs it again; every step is idempotent)"
+        : `command exited with code ${a.code}`;
+  return `${where}: ${reason}${detail ? `\n${detail}` : ""}`;
+}
+
+function exhaustedText(misses: Attempt[], rounds: number, elapsed: number, onManager: boolean): string {
+  const tries = `${rounds} attempt${rounds > 1 ? "s" : ""} in ${Math.round(elapsed)} s`;
+  if (!onManager && misses.length === 1) {
+    const a = misses[0];
+    return ` on ${describeTarget(a.target)}: cannot reach the host over SSH (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget)\n${tail(a.stderr, 3)}`;
+  }
+  const each = misses.map((a) => `  ${describeTarget(a.target)}: ${a.outcome === "not-manager" ? lastLine(a.stderr) : `cannot reach the host over SSH (${lastLine(a.stderr) || `exit ${a.code}`})`}`);
+  return `: no manager answered with control of the swarm (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget):\n${each.join("\n")}`;
+}
+
+/** `KEY=value` lines (a manager lookup's output) as an environment; other lines are ignored. */
+export function parseEnvLines(stdout: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const m = line.match(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}

@@ -1,0 +1,260 @@
+/**
+ * Which swarm the cluster is, decided from every configured manager's own state, never from which
+ * node came first: the swarm a live manager holds is kept (a new or lost manager, the first one
+ * included, joins it); only a cluster where no manager holds a swarm is initialised; managers in
+ * different swarms stop the run; a swarm that lost its Raft quorum is only forced into a new
+ * cluster (keeping its services, secrets and configs) on explicit request.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { runOnce, runPlanned } from "../command/run";
+import { redact, shellQuote as q, type SshTarget } from "../command/ssh";
+import { parseKeyValues, waitUntil } from "./scripts";
+
+/** What one manager said of itself (`reached: false`: no SSH or no dockerd answer). */
+export interface ManagerReport {
+  name: string;
+  reached: boolean;
+  /** LocalNodeState: inactive | pending | active | error | locked. */
+  state?: string;
+  /** A manager (ControlAvailable). */
+  control?: boolean;
+  node?: string;
+  /** The swarm's ID, readable only where the control plane has a Raft leader. */
+  cluster?: string;
+  /** Why it could not be read, or docker's swarm error. */
+  error?: string;
+}
+
+export type Decision =
+  | { action: "use"; on: string; cluster: string }
+  | { action: "init"; on: string }
+  | { action: "force"; on: string }
+  /** Undecided while managers that may hold the swarm do not answer: ask again, then refuse with `message`. */
+  | { action: "wait"; message: string }
+  | { action: "refuse"; message: string };
+
+/** Run on each manager: its swarm state as key=value lines (waits a little for a dockerd that is starting). */
+export function surveyScript(): string {
+  return [
+    waitUntil("docker info >/dev/null 2>&1", 60),
+    `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname)" >&2; exit 1; }`,
+    `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}'`,
+    // the cluster ID needs the control plane, so only a manager of a swarm with a leader prints it
+    `docker info --format '{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null || true`,
+    `echo`,
+  ].join("\n");
+}
+
+export function parseSurvey(name: string, res: { code: number; stdout: string; stderr: string }): ManagerReport {
+  if (res.code !== 0) return { name, reached: false, error: res.stderr.trim().split("\n").pop() || `exit ${res.code}` };
+  const kv = parseKeyValues(res.stdout);
+  return { name, reached: true, state: kv.state, control: kv.control === "true", node: kv.node || undefined, cluster: kv.cluster || undefined, error: kv.error || undefined };
+}
+
+function list(names: string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+function whyMissing(r: ManagerReport): string {
+  if (!r.reached) return `${r.name} does not answer (${r.error})`;
+  if (r.state === "inactive") return `${r.name} is in no swarm (a new or reinstalled machine)`;
+  return `${r.name} is ${r.state}${r.error ? ` (${r.error})` : ""}`;
+}
+
+/**
+ * The decision, from every configured manager's report (in configured order). Pure: the rules of
+ * DESIGN.md's failure section, unit-tested case by case.
+ */
+export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: boolean }): Decision {
+  const live = reports.filter((r) => r.reached && r.state === "active" && r.control && r.cluster);
+  const clusters = [...new Set(live.map((r) => r.cluster as string))];
+  if (clusters.length > 1) {
+    const each = clusters.map((c) => `${list(live.filter((r) => r.cluster === c).map((r) => r.name))} in swarm ${c}`);
+    return {
+      action: "refuse",
+      message:
+        `the managers are in different swarms (split brain): ${each.join("; ")}. swarmlab changed nothing. ` +
+        `Choose the swarm to keep; on each manager of the other, run docker swarm leave --force (what only that swarm holds is lost with it), then pulumi up again: they join the kept one`,
+    };
+  }
+  if (live.length > 0) {
+    if (o.forceNewCluster) {
+      return {
+        action: "refuse",
+        message:
+          `swarmlab:swarm.forceNewCluster is set, but the swarm has its quorum (${list(live.map((r) => r.name))} answer with control): ` +
+          `forcing a new cluster now would drop the other managers for nothing; remove the setting`,
+      };
+    }
+    return { action: "use", on: live[0].name, cluster: clusters[0] };
+  }
+  const headless = reports.filter((r) => r.reached && r.state === "active" && r.control);
+  const others = reports.filter((r) => !headless.includes(r));
+  if (headless.length > 0) {
+    if (o.forceNewCluster) return { action: "force", on: headless[0].name };
+    const n = reports.length;
+    return {
+      action: "refuse",
+      message:
+        `the swarm has lost its Raft quorum: ${list(headless.map((r) => r.name))} still hold${headless.length === 1 ? "s" : ""} it but no leader can be elected, ` +
+        `since ${n} managers need ${Math.floor(n / 2) + 1} to agree and ${others.map(whyMissing).join("; ")}. swarmlab changed nothing. ` +
+        `If the missing managers can come back, start them: the swarm recovers by itself, then run pulumi up. ` +
+        `If they are lost for good, set swarmlab:swarm.forceNewCluster to true and run pulumi up: docker swarm init --force-new-cluster on ${headless[0].name} ` +
+        `keeps the swarm's services, secrets and configs, and the other nodes join it again; then remove the setting`,
+    };
+  }
+  const locked = reports.filter((r) => r.reached && r.state === "locked");
+  if (locked.length > 0) {
+    return { action: "refuse", message: `${list(locked.map((r) => r.name))} hold${locked.length === 1 ? "s" : ""} a locked swarm (autolock): run docker swarm unlock there with the unlock key, then pulumi up` };
+  }
+  const workers = reports.filter((r) => r.reached && r.state === "active");
+  if (workers.length > 0) {
+    return {
+      action: "refuse",
+      message:
+        `${list(workers.map((r) => r.name))} ${workers.length === 1 ? "is a worker" : "are workers"} of a swarm whose managers are not among the configured managers or do not answer: ` +
+        `swarmlab will not start another swarm beside it; list one of that swarm's managers in swarmlab:nodes, or run docker swarm leave --force on ${list(workers.map((r) => r.name))}`,
+    };
+  }
+  const unreached = reports.filter((r) => !r.reached);
+  if (unreached.length > 0) {
+    return {
+      action: "wait",
+      message:
+        `cannot tell whether the swarm still exists: ${unreached.map(whyMissing).join("; ")}, and no manager that answers holds it. ` +
+        `swarmlab does not initialise a new swarm while a manager that may hold the old one is silent: bring it back (or remove it from swarmlab:nodes), then pulumi up`,
+    };
+  }
+  if (o.forceNewCluster) {
+    return { action: "refuse", message: "swarmlab:swarm.forceNewCluster is set, but no manager holds a swarm to recover: remove the setting (pulumi up then initialises a new swarm)" };
+  }
+  return { action: "init", on: reports[0].name };
+}
+
+export interface InitOptions {
+  advertiseAddress: string;
+  defaultAddrPool?: string;
+  dataPathPort?: number;
+}
+
+/** Run on the chosen manager: init (or force a new cluster from its state), then print the swarm's ID and join tokens. */
+export function actScript(d: Decision & { action: "use" | "init" | "force" }, o: InitOptions): string {
+  const flags = [`--advertise-addr ${q(o.advertiseAddress)}`];
+  if (o.defaultAddrPool) flags.push(`--default-addr-pool ${q(o.defaultAddrPool)}`);
+  if (o.dataPathPort) flags.push(`--data-path-port ${o.dataPathPort}`);
+  const act =
+    d.action === "init"
+      ? [
+          // a node left pending or in error by an interrupted join holds nothing: start clean
+          `case "$(docker info --format '{{.Swarm.LocalNodeState}}')" in pending|error) docker swarm leave --force >/dev/null 2>&1 || true;; esac`,
+          `docker swarm init ${flags.join(" ")} >/dev/null`,
+        ]
+      : d.action === "force"
+        ? [`docker swarm init --force-new-cluster --advertise-addr ${q(o.advertiseAddress)} >/dev/null`]
+        : [];
+  return [
+    ...act,
+    waitUntil(`docker node inspect self >/dev/null 2>&1`, 60),
+    "echo \"cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')\"",
+    'echo "worker=$(docker swarm join-token -q worker)"',
+    'echo "manager=$(docker swarm join-token -q manager)"',
+  ].join("\n");
+}
+
+export interface BootstrapManager {
+  name: string;
+  connection: SshTarget;
+  advertiseAddress: string;
+}
+
+export interface BootstrapInputs {
+  managers: BootstrapManager[];
+  defaultAddrPool?: string;
+  dataPathPort?: number;
+  forceNewCluster: boolean;
+  /** How long to wait for silent managers before refusing to decide. */
+  waitSeconds: number;
+  sshRetrySeconds: number;
+}
+
+export interface BootstrapOutputs extends BootstrapInputs {
+  clusterId: string;
+  worker: string;
+  manager: string;
+  /** What the last run that changed something did, for the `swarm` output. */
+  event: string;
+}
+
+async function survey(managers: BootstrapManager[]): Promise<ManagerReport[]> {
+  return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90 }))));
+}
+
+/** Surveys until the decision no longer waits on silent managers (or `waitSeconds` ran out). */
+async function decide(inputs: BootstrapInputs): Promise<Decision> {
+  const deadline = Date.now() + inputs.waitSeconds * 1000;
+  for (;;) {
+    const d = decideSwarm(await survey(inputs.managers), inputs);
+    if (d.action !== "wait" || Date.now() > deadline) return d;
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+async function converge(inputs: BootstrapInputs): Promise<BootstrapOutputs> {
+  const d = await decide(inputs);
+  if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
+  const m = inputs.managers.find((x) => x.name === d.on) as BootstrapManager;
+  let res;
+  try {
+    res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, m), (t, s) => runOnce(t, s, { timeoutSeconds: 180 }));
+  } catch (e) {
+    throw new Error(redact(`swarm: ${d.action === "use" ? "reading the join tokens" : d.action === "init" ? "docker swarm init" : "docker swarm init --force-new-cluster"} on ${m.name} failed${(e as Error).message}`));
+  }
+  const kv = parseKeyValues(res?.stdout ?? "");
+  const event =
+    d.action === "init"
+      ? `initialised on ${m.name}`
+      : d.action === "force"
+        ? `recovered on ${m.name} with docker swarm init --force-new-cluster at ${new Date().toISOString()}`
+        : `kept (held by ${m.name})`;
+  if (d.action !== "use") pulumi.log.info(`swarm ${kv.cluster}: ${event}`);
+  return { ...inputs, clusterId: kv.cluster, worker: kv.worker, manager: kv.manager, event };
+}
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs, BootstrapOutputs> = {
+  async create(inputs) {
+    const outs = await converge(inputs);
+    return { id: `swarm-${outs.clusterId}`, outs };
+  },
+
+  // The swarm the managers hold now against the one recorded: the same swarm is no change, whichever
+  // manager answered. A decision that refuses fails the preview, before anything is changed.
+  async diff(_id, olds, news) {
+    const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster", "waitSeconds", "sshRetrySeconds"];
+    const inputsChanged = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
+    const d = await decide(news);
+    if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
+    return { changes: inputsChanged || d.action !== "use" || d.cluster !== olds.clusterId };
+  },
+
+  async update(_id, _olds, news) {
+    return { outs: await converge(news) };
+  },
+  // Nothing to undo: each node leaves the swarm through its own join's delete.
+};
+
+export type SwarmBootstrapArgs = { [K in keyof BootstrapInputs]: pulumi.Input<BootstrapInputs[K]> };
+
+/** The swarm of the cluster: kept, initialised or (on request) forced into a new cluster; its ID and join tokens. */
+export class SwarmBootstrap extends pulumi.dynamic.Resource {
+  declare readonly clusterId: pulumi.Output<string>;
+  declare readonly worker: pulumi.Output<string>;
+  declare readonly manager: pulumi.Output<string>;
+  declare readonly event: pulumi.Output<string>;
+
+  constructor(name: string, args: SwarmBootstrapArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(bootstrapProvider, name, { ...args, clusterId: undefined, worker: undefined, manager: undefined, event: undefined }, { ...opts, additionalSecretOutputs: ["managers", "worker", "manager"] }, "swarmlab", "SwarmBootstrap");
+  }
+}
