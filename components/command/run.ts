@@ -76,7 +76,7 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
       knownHosts = path.join(dir, "known_hosts");
       fs.writeFileSync(knownHosts, knownHostsLine(target));
     }
-    return await spawnCollect("ssh", sshArgs(target, { key, knownHosts }, remoteCommand(script, spec.environment)), spec.stdin, timeoutMs);
+    return await spawnCollect("ssh", sshArgs(target, { key, knownHosts }, remoteCommand(script, spec.environment, { marked: true })), spec.stdin, timeoutMs);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -39,9 +39,13 @@ export function envPrelude(env: Record<string, string> | undefined): string {
  */
 export const STARTED_MARKER = "[swarmlab:started]";
 
-/** The remote command line: bash with strict mode running the script, stdin left free for data. */
-export function remoteCommand(script: string, env?: Record<string, string>): string {
-  return `bash -c ${shellQuote(`echo ${shellQuote(STARTED_MARKER)} >&2\nset -euo pipefail\n${envPrelude(env)}${script}`)}`;
+/**
+ * The remote command line: bash with strict mode running the script, stdin left free for data;
+ * with `marked`, the start marker first (see STARTED_MARKER).
+ */
+export function remoteCommand(script: string, env?: Record<string, string>, o: { marked?: boolean } = {}): string {
+  const marker = o.marked ? `echo ${shellQuote(STARTED_MARKER)} >&2\n` : "";
+  return `bash -c ${shellQuote(`${marker}set -euo pipefail\n${envPrelude(env)}${script}`)}`;
 }
 
 /** stderr without the start marker (see STARTED_MARKER). */

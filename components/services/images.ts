@@ -27,15 +27,20 @@ export function checkLocalImages(images: string[], source: string, inspect = loc
  * Copies a local image into a node over SSH (`docker save | ssh docker load`, like
  * `kind load docker-image`), skipped when the node already has the same image ID, and verified.
  */
-export function sideLoadScript(image: string, node: string, target: SshTarget): string {
-  const ssh = sshArgs(target, { key: "__KEY__" }, "__CMD__").map(q).join(" ").replace("'__KEY__'", '"$key"');
-  const remote = (cmd: string) => `ssh ${ssh.replace("'__CMD__'", q(cmd))}`;
+export function sideLoadScript(image: string, node: string, target: SshTarget, retrySeconds = 60): string {
+  // every __KEY__: a bastion's ProxyCommand names the key file too
+  const ssh = sshArgs(target, { key: "__KEY__" }, "__CMD__").map(q).join(" ").replaceAll("__KEY__", "'\"$key\"'");
+  // Every step is safe to repeat (an inspect, a load of the same image): an ssh that could not
+  // connect (255) is retried with backoff within the budget, as the command resource does.
+  const remote = (cmd: string) => `retry_ssh ssh ${ssh.replace("'__CMD__'", q(cmd))}`;
   const inspect = `docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`;
   return [
     'key=$(mktemp); trap \'rm -f "$key"\' EXIT; printf \'%s\\n\' "$SWARMLAB_SSH_KEY" > "$key"',
+    `retry_ssh() { local end=$((SECONDS + ${retrySeconds})) wait=1 rc; while :; do "$@" && return 0; rc=$?; { [ $rc = 255 ] && [ $SECONDS -lt $end ]; } || return $rc; sleep $wait; wait=$(( wait < 8 ? wait * 2 : 10 )); done; }`,
+    `load() { docker save ${q(image)} | ssh ${ssh.replace("'__CMD__'", q("docker load -q"))} >/dev/null; }`,
     `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
     `have=$(${remote(inspect)})`,
-    `if [ "$have" != "$want" ]; then docker save ${q(image)} | ${remote("docker load -q")} >/dev/null; fi`,
+    `if [ "$have" != "$want" ]; then retry_ssh load; fi`,
     `have=$(${remote(inspect)})`,
     `[ "$have" = "$want" ] || { echo "${image} on ${node} has ID \${have:-none} after loading, expected $want" >&2; exit 1; }`,
     'echo "$want"',
@@ -46,7 +51,7 @@ export function sideLoadScript(image: string, node: string, target: SshTarget): 
 export class ImageDelivery extends pulumi.ComponentResource {
   readonly loaded: Command[] = [];
   /** `after`: what every copy waits for (the ready swarm: SSH and dockerd answer on every host). */
-  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string; after?: pulumi.Resource[] }, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string; after?: pulumi.Resource[]; sshRetrySeconds?: number }, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:services:ImageDelivery", name, {}, opts);
     const ids = checkLocalImages(args.images, args.source);
     for (const image of args.images) {
@@ -58,7 +63,7 @@ export class ImageDelivery extends pulumi.ComponentResource {
             `${name}-${slug}-${h.name}`,
             {
               label: `${h.name}: load image ${image}`,
-              create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t))),
+              create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t, args.sshRetrySeconds))),
               environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey })),
               triggers: [ids[image], h.instance],
               timeoutSeconds: 900,

@@ -79,7 +79,7 @@ export class ClusterServices extends pulumi.ComponentResource {
       );
 
     if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source, after: swarm.ready }, after);
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
       this.ready.push(...images.loaded);
     }
     const imagesLoaded = [...swarm.ready, ...this.ready];

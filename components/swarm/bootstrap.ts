@@ -231,7 +231,8 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs,
   // The swarm the managers hold now against the one recorded: the same swarm is no change, whichever
   // manager answered. A decision that refuses fails the preview, before anything is changed.
   async diff(_id, olds, news) {
-    const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster", "waitSeconds", "sshRetrySeconds"];
+    // (how long to wait or retry is no change to the swarm)
+    const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster"];
     const inputsChanged = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
     const d = await decide(news);

@@ -75,7 +75,8 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
 
   it("fails naming the node whose SSH does not answer, finishes the others, and converges once it answers again", async () => {
     const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-worker1 iptables ${op} INPUT -p tcp --dport 22 -j REJECT`);
-    const withV2 = withNodes(three, { images: { sideLoad: [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, labImages().SWARMLAB_WHOAMI_V2_IMAGE] } });
+    // a short SSH retry budget: the node stays unreachable, so the run fails once it is spent
+    const withV2 = withNodes(three, { swarm: { sshRetrySeconds: 5 }, images: { sideLoad: [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, labImages().SWARMLAB_WHOAMI_V2_IMAGE] } });
     block("-I");
     try {
       await expect(up(withV2)).rejects.toThrow(/worker1: load image swarmlab\/whoami:v2: create failed[^\n]*\n[^\n]*(Connection refused|port 22)/);

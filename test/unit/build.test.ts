@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
 import type { Host } from "../../components/hosts/host";
+import type { SshTarget } from "../../components/command/ssh";
 import type { BuiltImages } from "../../components/services/build";
 import { parseStack } from "../../components/stacks/load";
 import type { PreparedStack, StackDeployment } from "../../components/stacks/stack";
@@ -225,7 +226,7 @@ describe("buildImages under mocks", () => {
     root = project({ ...FILES, "stacks/plain.yaml": "services:\n  web:\n    image: nginx\n" });
     const stacks = loadStacks(cluster([{ name: "web", file: "stacks/web.yaml" }, { name: "plain", file: "stacks/plain.yaml" }], true), root);
     built = buildImages(stacks, { registry: pulumi.output(REGISTRY), root, env: { FROM_ENV: "e" } });
-    deployments = deployStacks(stacks, { manager: MANAGER, root, defaults: {}, dependsOn: [], images: built });
+    deployments = deployStacks(stacks, { managers: [MANAGER.ssh as SshTarget], root, defaults: {}, dependsOn: [], images: built });
     await registered(deployments.map((d) => d.deploy));
     await Promise.all(Object.values(built).flatMap((m) => Object.values(m)).map((o) => resolve(o)));
   });

@@ -28,16 +28,30 @@ describe("the command provider", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it("names the host it cannot reach over SSH", async () => {
-    await expect(provider.create({ label: "worker2: engine check", create: "docker info", connection: nowhere })).rejects.toThrow(
-      "worker2: engine check: create failed on root@127.0.0.1:1: cannot reach the host over SSH",
+  it("names the host it cannot reach over SSH, once its retry budget is spent", async () => {
+    await expect(provider.create({ label: "worker2: engine check", create: "docker info", connection: nowhere, sshRetrySeconds: 0 })).rejects.toThrow(
+      "worker2: engine check: create failed on root@127.0.0.1:1: cannot reach the host over SSH (1 attempt in 0 s; swarmlab:swarm.sshRetrySeconds sets the budget)",
+    );
+  });
+
+  it("retries an SSH failure before the command started within the budget (real ssh, backoff 1 s then 2 s)", async () => {
+    const started = Date.now();
+    await expect(provider.create({ label: "worker2: engine check", create: "docker info", connection: nowhere, sshRetrySeconds: 2 })).rejects.toThrow(/cannot reach the host over SSH \(2 attempts in [12] s;/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("runs manager-side work on the first manager that answers, and names each one when none does", async () => {
+    const elsewhere = { ...nowhere, port: 2 };
+    await expect(provider.create({ label: "node list", create: "docker node ls", managers: [nowhere, elsewhere], sshRetrySeconds: 0 })).rejects.toThrow(
+      "node list: create failed: no manager answered with control of the swarm (1 attempt in 0 s; swarmlab:swarm.sshRetrySeconds sets the budget):\n" +
+        "  root@127.0.0.1:1: cannot reach the host over SSH",
     );
   });
 
   it("deletes on a host that is gone succeed when asked to (ignoreUnreachableOnDelete), and fail otherwise", async () => {
     const gone: CommandInputs = { label: "worker2: swarm join", create: "true", delete: "docker swarm leave --force", connection: nowhere };
     await expect(provider.delete?.("id", { ...gone, ignoreUnreachableOnDelete: true, stdout: "", stderr: "" })).resolves.toBeUndefined();
-    await expect(provider.delete?.("id", { ...gone, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
+    await expect(provider.delete?.("id", { ...gone, sshRetrySeconds: 0, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
   });
 
   describe("replaceGuard: a replacement refused at plan time", () => {

@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, setupMocks, swarmUnderMocks, type Mocked } from "./mocks";
+import { joinLookupScript } from "../../components/swarm/scripts";
+import { BOOTSTRAP_TYPE, COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, setupMocks, swarmUnderMocks, type Mocked } from "./mocks";
 import type { ClusterConfig } from "../../components/config/cluster";
 import type { SwarmCluster } from "../../components/swarm/cluster";
 
@@ -81,7 +82,7 @@ describe("the dev lab: hosts", () => {
   });
 
   it("keeps the key generator's stdout (the private key) secret", async () => {
-    expect(findCommand("lab-key-keygen").additionalSecretOutputs).toEqual(["connection", "redact", "stdout"]);
+    expect(findCommand("lab-key-keygen").additionalSecretOutputs).toEqual(["connection", "managers", "redact", "stdout"]);
   });
 
   it("every Command run on a node gets the private key through its connection, as a secret input", async () => {
@@ -89,24 +90,26 @@ describe("the dev lab: hosts", () => {
     expect(ready.inputs.connection).toEqual({ host: IP.worker2, port: 22, user: "root", privateKey: `${FAKE_PRIVATE_KEY}\n` });
     expect(ready.secretInputs).toEqual(["connection"]);
     // and the dynamic provider is told to keep it encrypted in state
-    expect(ready.additionalSecretOutputs).toEqual(["connection", "redact"]);
+    expect(ready.additionalSecretOutputs).toEqual(["connection", "managers", "redact"]);
   });
 });
 
 describe("the dev lab: swarm", () => {
-  it("runs one swarm init, on manager1, advertising its lab address", async () => {
-    const inits = recorded(COMMAND_TYPE).filter((r) => String(r.inputs.label).endsWith(": swarm init") && r.name.startsWith("lab-"));
-    expect(inits.map((r) => [r.name, r.inputs.label])).toEqual([["lab-manager1-init", "manager1: swarm init"]]);
-    const init = inits[0];
-    expect(init.inputs.create).toContain("docker swarm init --advertise-addr '172.28.0.129'");
-    expect((init.inputs.connection as { host: string }).host).toBe(IP.manager1);
-    // the key (connection) and the container (triggers: its id) come in through inputs
-    expect(deps("lab-manager1-init")).toEqual(["lab-key-keygen", "lab-manager1", "lab-manager1-ready"]);
-    expect(explicit("lab-manager1-init")).toEqual(["lab-manager1-ready"]);
-  });
+  const bootstrap = (name: string) => findResource(name, BOOTSTRAP_TYPE);
+  const bdeps = (name: string) => namesOf(bootstrap(name).dependencies);
 
-  it("marks the init command's stdout (the join tokens) as a secret output", async () => {
-    expect(findCommand("lab-manager1-init").additionalSecretOutputs).toEqual(["connection", "redact", "stdout"]);
+  it("decides the swarm from every manager's state (one SwarmBootstrap), never from a fixed first manager", async () => {
+    expect(recorded(BOOTSTRAP_TYPE).filter((r) => r.name.startsWith("lab-")).map((r) => r.name)).toEqual(["lab-swarm"]);
+    const b = bootstrap("lab-swarm");
+    expect((b.inputs.managers as { name: string; advertiseAddress: string; connection: { host: string } }[]).map((m) => [m.name, m.advertiseAddress, m.connection.host])).toEqual([
+      ["manager1", IP.manager1, IP.manager1],
+    ]);
+    expect(b.inputs).toMatchObject({ forceNewCluster: false, waitSeconds: 300, sshRetrySeconds: 60 });
+    // the managers' connections hold the key; the join tokens it reads are secrets too
+    expect(b.additionalSecretOutputs).toEqual(["managers", "worker", "manager"]);
+    // after the managers' machines, not after their readiness gates: one lost manager holds nothing back
+    expect(bdeps("lab-swarm")).toEqual(["lab-key-keygen", "lab-manager1"]);
+    expect(recorded(COMMAND_TYPE).filter((r) => String(r.inputs.label).endsWith(": swarm init"))).toEqual([]);
   });
 
   it("gates each host on its readiness check, which waits for its container", async () => {
@@ -116,35 +119,35 @@ describe("the dev lab: swarm", () => {
     expect(findCommand("lab-worker1-ready").inputs.triggers).toEqual(["container-worker1"]);
   });
 
-  it("joins worker1 and worker2 with the worker token, as a secret environment variable", async () => {
-    for (const w of ["worker1", "worker2"] as const) {
-      const join = findCommand(`lab-${w}-join`);
-      expect(join.inputs.label).toBe(`${w}: swarm join`);
-      expect(join.inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
-      expect(join.secretInputs).toContain("environment");
-      expect(join.inputs.create).toContain(`--advertise-addr '${IP[w]}' '${IP.manager1}:2377'`);
-      expect(JSON.stringify(join.inputs.create)).not.toContain("SWMTKN");
-      expect((join.inputs.connection as { host: string }).host).toBe(IP[w]);
+  it("joins every node, the first manager too, with a token read on a live manager at that moment (never stored)", async () => {
+    for (const n of ["manager1", "worker1", "worker2"] as const) {
+      const join = findCommand(`lab-${n}-join`);
+      expect(join.inputs.label).toBe(`${n}: swarm join`);
+      expect(join.inputs.managerLookup).toBe(joinLookupScript(n === "manager1" ? "manager" : "worker"));
+      expect((join.inputs.managers as { host: string }[]).map((m) => m.host)).toEqual([IP.manager1]);
+      expect(join.inputs.environment).toEqual({ SWARMLAB_CLUSTER_ID: FAKE_TOKENS.clusterId });
+      expect(join.inputs.create).toContain(`--advertise-addr '${IP[n]}' "$m"`);
+      expect(JSON.stringify(join.inputs)).not.toContain("SWMTKN");
+      expect((join.inputs.connection as { host: string }).host).toBe(IP[n]);
     }
-    expect(recorded(COMMAND_TYPE).filter((r) => r.name === "lab-manager1-join")).toEqual([]);
   });
 
-  it("joins workers in parallel: each waits for its own host, its removal guard and the init only", async () => {
-    expect(deps("lab-worker1-join")).toEqual(["lab-key-keygen", "lab-manager1-init", "lab-worker1", "lab-worker1-ready", "lab-worker1-remove"]);
+  it("joins workers in parallel: each waits for its own host, its removal guard and the swarm only", async () => {
     expect(explicit("lab-worker1-join")).toEqual(["lab-worker1-ready", "lab-worker1-remove"]);
     expect(explicit("lab-worker2-join")).toEqual(["lab-worker2-ready", "lab-worker2-remove"]);
-    // the init is there through the token (an implicit dependency), not through dependsOn
-    expect(namesOf(findCommand("lab-worker1-join").propertyDependencies.environment)).toEqual(["lab-manager1-init"]);
+    // the swarm is there through its cluster ID (an implicit dependency), not through dependsOn
+    expect(namesOf(findCommand("lab-worker1-join").propertyDependencies.environment)).toEqual(["lab-swarm"]);
   });
 
-  it("applies node settings on the leader with the node id the join printed", async () => {
+  it("applies node settings on whichever manager answers, with the node id the join printed", async () => {
     const s = findCommand("lab-worker1-node");
-    expect((s.inputs.connection as { host: string }).host).toBe(IP.manager1);
+    expect((s.inputs.managers as { host: string }[]).map((m) => m.host)).toEqual([IP.manager1]);
+    expect(s.inputs.connection).toBeUndefined();
     expect(s.inputs.create).toContain("id='id-worker1'");
     expect(s.inputs.create).toContain("--label-add 'zone=a'");
     expect(deps("lab-worker1-node")).toEqual(["lab-key-keygen", "lab-worker1-join"]);
     expect(explicit("lab-worker1-node")).toEqual([]); // the join's stdout (node id) is an input: implicit
-    expect(findCommand("lab-manager1-node").inputs.create).toContain(`id='${FAKE_TOKENS.leaderNodeId}'`);
+    expect(findCommand("lab-manager1-node").inputs.create).toContain("id='id-manager1'");
   });
 
   it("reads the node list once every node has its settings", async () => {
@@ -160,10 +163,11 @@ describe("the dev lab: swarm", () => {
     expect(labConfig.nodes.map((n) => n.name)).toEqual(["manager1", "worker1", "worker2"]);
   });
 
-  it("exports the leader's address, a DOCKER_HOST and the join commands (secret)", async () => {
+  it("exports the leader's address, a DOCKER_HOST, the swarm and the join commands (secret)", async () => {
     expect(await resolve(lab.leaderAddress)).toBe(IP.manager1);
     expect(await resolve(lab.dockerHost)).toBe(`ssh://root@${IP.manager1}:22`);
     expect(await pulumi.isSecret(lab.dockerHost)).toBe(false);
+    expect(await resolve(lab.swarm)).toEqual({ clusterId: FAKE_TOKENS.clusterId, event: "initialised on manager1" });
     expect(await resolve(lab.joinCommands)).toEqual({
       worker: `docker swarm join --token ${FAKE_TOKENS.worker} ${IP.manager1}:2377`,
       manager: `docker swarm join --token ${FAKE_TOKENS.manager} ${IP.manager1}:2377`,
@@ -181,28 +185,30 @@ describe("the dev lab: swarm", () => {
 });
 
 describe("three managers", () => {
-  it("joins the other managers with the manager token and the workers with the worker token", async () => {
-    for (const m of ["manager2", "manager3"]) expect(findCommand(`tri-${m}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.manager, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
-    for (const w of ["worker1", "worker2"]) expect(findCommand(`tri-${w}-join`).inputs.environment).toEqual({ SWARMLAB_JOIN_TOKEN: FAKE_TOKENS.worker, SWARMLAB_SWARM_MANAGER: FAKE_TOKENS.leaderNodeId });
+  it("asks every manager, in configured order, for the swarm and for manager-side work", async () => {
+    const hosts = (v: unknown) => (v as { host: string }[]).map((m) => m.host);
+    expect((findResource("tri-swarm", BOOTSTRAP_TYPE).inputs.managers as { name: string }[]).map((m) => m.name)).toEqual(["manager1", "manager2", "manager3"]);
+    expect(hosts(findCommand("tri-worker2-node").inputs.managers)).toEqual([IP.manager1, IP.manager2, IP.manager3]);
+    expect(hosts(findCommand("tri-nodes").inputs.managers)).toEqual([IP.manager1, IP.manager2, IP.manager3]);
+  });
+
+  it("joins the managers with the manager token and the workers with the worker token", async () => {
+    for (const m of ["manager1", "manager2", "manager3"]) expect(findCommand(`tri-${m}-join`).inputs.managerLookup).toBe(joinLookupScript("manager"));
+    for (const w of ["worker1", "worker2"]) expect(findCommand(`tri-${w}-join`).inputs.managerLookup).toBe(joinLookupScript("worker"));
   });
 
   it("chains manager joins: each waits for the previous manager's settings", async () => {
+    expect(explicit("tri-manager1-join")).toEqual(["tri-manager1-ready", "tri-manager1-remove"]);
     expect(explicit("tri-manager2-join")).toEqual(["tri-manager1-node", "tri-manager2-ready", "tri-manager2-remove"]);
     expect(explicit("tri-manager3-join")).toEqual(["tri-manager2-node", "tri-manager3-ready", "tri-manager3-remove"]);
-    expect(deps("tri-manager3-join")).toEqual(["tri-key-keygen", "tri-manager1-init", "tri-manager2-node", "tri-manager3", "tri-manager3-ready", "tri-manager3-remove"]);
     // the settings of manager2 wait for its join and for manager1's settings (promotions one at a time),
     // so manager3 joins after manager2 is in
-    expect(deps("tri-manager2-node")).toEqual(["tri-key-keygen", "tri-manager1-node", "tri-manager2-join"]);
+    expect(explicit("tri-manager2-node")).toEqual(["tri-manager1-node"]);
   });
 
   it("does not chain workers, to each other or to the managers joining", async () => {
-    expect(deps("tri-worker1-join")).toEqual(["tri-key-keygen", "tri-manager1-init", "tri-worker1", "tri-worker1-ready", "tri-worker1-remove"]);
-    expect(deps("tri-worker2-join")).toEqual(["tri-key-keygen", "tri-manager1-init", "tri-worker2", "tri-worker2-ready", "tri-worker2-remove"]);
-  });
-
-  it("still runs a single swarm init, on the first manager in config order", async () => {
-    const inits = recorded(COMMAND_TYPE).filter((r) => r.name.startsWith("tri-") && String(r.inputs.label).endsWith(": swarm init"));
-    expect(inits.map((r) => r.name)).toEqual(["tri-manager1-init"]);
+    expect(explicit("tri-worker1-join")).toEqual(["tri-worker1-ready", "tri-worker1-remove"]);
+    expect(explicit("tri-worker2-join")).toEqual(["tri-worker2-ready", "tri-worker2-remove"]);
   });
 
   it("exports every node in config order", async () => {
@@ -229,7 +235,7 @@ describe("the mocks", () => {
     expect(c.type).toBe("pulumi-nodejs:dynamic/swarmlab:Command");
     expect(c.custom).toBe(true);
     expect(c.providerSource).toBe("/* dynamic provider: not serialized under vitest */");
-    expect(Object.keys(c.inputs).sort()).toEqual(["connection", "create", "environment", "label", "update"]);
+    expect(Object.keys(c.inputs).sort()).toEqual(["create", "environment", "label", "managers", "sshRetrySeconds", "update"]);
   });
 });
 

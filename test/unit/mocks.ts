@@ -69,8 +69,11 @@ function stubProviderSerialization(): void {
 export const FAKE_TOKENS = {
   worker: "SWMTKN-1-aaa-bbb",
   manager: "SWMTKN-1-aaa-ccc",
-  leaderNodeId: "n1",
+  clusterId: "fake-cluster-id",
 };
+
+/** The swarm itself (components/swarm/bootstrap.ts): a dynamic resource of its own. */
+export const BOOTSTRAP_TYPE = "pulumi-nodejs:dynamic/swarmlab:SwarmBootstrap";
 
 export const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
 export const FAKE_PUBLIC_KEY = "ssh-ed25519 AAAA test";
@@ -89,7 +92,6 @@ export function fakeNodeId(nodeName: string): string {
 /** What a swarmlab Command prints, by its label ("manager1: swarm init", "cluster SSH key"...). */
 export function fakeStdout(label: string): string {
   const [who, what] = label.includes(": ") ? label.split(": ", 2) : ["", label];
-  if (what === "swarm init") return `worker=${FAKE_TOKENS.worker}\nmanager=${FAKE_TOKENS.manager}\nnode=${FAKE_TOKENS.leaderNodeId}\n`;
   if (what === "swarm join") return `${fakeNodeId(who)}\n`;
   if (label === "cluster SSH key") return `${FAKE_PRIVATE_KEY}\n-----SWARMLAB-PUBLIC-----\n${FAKE_PUBLIC_KEY}\n`;
   if (label === "registry CA and certificate (openssl)") return [FAKE_TLS.ca, FAKE_TLS.cert, FAKE_TLS.key].join("-----SWARMLAB-SPLIT-----\n");
@@ -195,6 +197,7 @@ export async function setupMocks(): Promise<Mocked> {
           state.stdout = out;
           state.stderr = "";
         }
+        if (args.type === BOOTSTRAP_TYPE) Object.assign(state, { clusterId: FAKE_TOKENS.clusterId, worker: FAKE_TOKENS.worker, manager: FAKE_TOKENS.manager, event: "initialised on manager1" });
         if (args.type.startsWith("hcloud:")) {
           // Hetzner Cloud IDs are numbers (networkId, firewallIds take them as such); servers get a public IPv4.
           if (args.type === "hcloud:index/server:Server") state.ipv4Address = fakePublicIp(args.name);

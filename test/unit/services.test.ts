@@ -731,7 +731,13 @@ describe("ClusterServices under mocks", () => {
       ["svc-services-traefik-deploy", "stack swarmlab-traefik: docker stack deploy"],
       ["svc-services-visualizer-deploy", "stack swarmlab-visualizer: docker stack deploy"],
     ]);
-    for (const d of deploys()) expect((d.inputs.connection as { host: string }).host).toBe(IP.manager1);
+    // on whichever manager answers with control (here the only one), no fixed connection
+    for (const d of deploys()) {
+      expect((d.inputs.managers as { host: string }[]).map((m) => m.host)).toEqual([IP.manager1]);
+      expect(d.inputs.connection).toBeUndefined();
+      expect(d.inputs.triggers).toBeUndefined();
+      expect((d.inputs.environment as Record<string, string>).SWARMLAB_CLUSTER_ID).toBe("fake-cluster-id");
+    }
     const registry = parse(String(findCommand("svc-services-registry-deploy").inputs.stdin));
     expect(registry.services.registry.deploy.placement.constraints).toEqual(["node.role == manager", "node.hostname == manager1"]);
     // the engine checks found IPVS: the routing mesh and virtual IPs
@@ -747,7 +753,9 @@ describe("ClusterServices under mocks", () => {
     expect(net.inputs.create).toBe(networkCreateScript({ name: "traefik-public", attachable: true, encrypted: false, labels: {} }, { "swarmlab.cluster": "svc" }));
     expect(net.inputs.delete).toBe(networkDeleteScript("traefik-public"));
     expect(net.inputs.replaceGuard).toBe(networkUnusedScript("traefik-public", ", or keep the network's settings (they cannot change in place)"));
-    expect((net.inputs.connection as { host: string }).host).toBe(IP.manager1);
+    expect((net.inputs.managers as { host: string }[]).map((m) => m.host)).toEqual([IP.manager1]);
+    // no update and no trigger: every setting is in the create script, so any change replaces it
+    expect([net.inputs.update, net.inputs.triggers, net.inputs.connection]).toEqual([undefined, undefined, undefined]);
     expect(findCommand("svc-services-net-backend-create").inputs.create).toContain("--opt encrypted");
     // overlay networks exist only on a swarm: created once it is ready
     expect(namesOf(dependsOnOf(net))).toEqual(["svc-nodes"]);

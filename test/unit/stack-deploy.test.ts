@@ -15,6 +15,7 @@ import { parseStack } from "../../components/stacks/load";
 import { contentHash, objectName, planObjects, readObjectContents } from "../../components/stacks/secrets";
 import { deployInputs, deployScript, type PreparedStack, removeScript, serviceSummary } from "../../components/stacks/stack";
 import { applyReplicas, loadStacks } from "../../components/stacks";
+import type { SshTarget } from "../../components/command/ssh";
 import { findCommand, namesOf, registered, resolve, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 
@@ -501,7 +502,8 @@ describe("StackDeployment resource", () => {
     const planned = planObjects("web", stack, { secrets: { token: Buffer.from("tok-secret-value"), db: Buffer.from("pw-secret-value") }, configs: { conf: Buffer.from("x=1\n") } });
     const prepared: PreparedStack = { name: "web", file: "web.yaml", stack: planned.stack, uploads: planned.uploads, images: {}, timeoutSeconds: 60, warnings: [] };
     const [dep] = deployStacks([prepared], {
-      manager,
+      managers: [manager.ssh as SshTarget],
+      clusterId: "cluster-1",
       root: "/",
       defaults: pulumi.output({ endpointMode: "dnsrr" as const, publishMode: "host" as const }),
       clusterLabels: { "swarmlab.cluster": "lab" },
@@ -519,10 +521,13 @@ describe("StackDeployment resource", () => {
     expect(cmd.inputs.timeoutSeconds).toBe(180);
     expect(cmd.inputs.delete).toContain('docker stack rm "$stack"');
     expect(cmd.inputs.ignoreUnreachableOnDelete).toBe(true);
-    expect(cmd.inputs.connection).toMatchObject({ host: "10.0.0.2", user: "root" });
-    expect(cmd.inputs.triggers).toEqual(["container-1"]);
+    // on whichever manager answers with control; a new swarm (another cluster ID) deploys again
+    expect(cmd.inputs.managers).toEqual([expect.objectContaining({ host: "10.0.0.2", user: "root" })]);
+    expect(cmd.inputs.connection).toBeUndefined();
+    expect(cmd.inputs.triggers).toBeUndefined();
+    expect((cmd.inputs.environment as Record<string, string>).SWARMLAB_CLUSTER_ID).toBe("cluster-1");
     expect(cmd.secretInputs).toEqual(expect.arrayContaining(["environment", "redact"]));
-    expect(cmd.additionalSecretOutputs).toEqual(expect.arrayContaining(["environment", "connection", "redact"]));
+    expect(cmd.additionalSecretOutputs).toEqual(expect.arrayContaining(["environment", "managers", "redact"]));
     expect(namesOf(cmd.dependencies)).toContain("ready");
     expect(await resolve(dep.services)).toEqual({ app: { name: "web_app", mode: "replicated", replicas: 1 } });
   });

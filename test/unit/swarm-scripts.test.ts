@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../components/config/cluster";
 import { checkQuorum, faultTolerance } from "../../components/swarm/quorum";
 import {
-  initScript,
+  joinLookupScript,
   joinScript,
   leaveScript,
   parseKeyValues,
@@ -58,6 +58,8 @@ case "$*" in
   "swarm join-token -q worker") echo SWMTKN-1-fake-worker ;;
   "swarm join-token -q manager") echo SWMTKN-1-fake-manager ;;
   "node ls -q") get nodes ;;
+  "node ls -q --filter role=manager") get manager-ids ;;
+  "node inspect -f {{if .ManagerStatus}}"*) get "mgraddr-$last" ;;
   "node inspect -f {{.Status.State}} "*) get "status-$last" ;;
   "node inspect -f {{.Status.Addr}} "*) get "addr-$last" ;;
   "node inspect -f {{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}} "*) echo "$(get "hostname-$last")|$(get "status-$last")|$(get "addr-$last")" ;;
@@ -146,143 +148,74 @@ describe("waitUntil", () => {
   });
 });
 
-describe("initScript", () => {
-  const opts = { advertiseAddress: "172.28.0.10" };
-
-  it("runs swarm init with --advertise-addr when the engine is not in a swarm, and prints the tokens", async () => {
-    write("state", "inactive");
-    write("control", "false");
-    const r = run(initScript(opts));
-    expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
-    expect(calls()).toEqual([
-      "info --format {{.Swarm.LocalNodeState}}",
-      "swarm init --advertise-addr 172.28.0.10",
-      "info --format {{.Swarm.ControlAvailable}}",
-      "swarm join-token -q worker",
-      "swarm join-token -q manager",
-      "info --format {{.Swarm.NodeID}}",
-    ]);
-    expect(r.stdout).toBe("worker=SWMTKN-1-fake-worker\nmanager=SWMTKN-1-fake-manager\nnode=nodeid-self\n");
-  });
-
-  it("passes the address pool and the data path port when configured", async () => {
-    write("state", "inactive");
-    const r = run(initScript({ advertiseAddress: "10.0.0.5", defaultAddrPool: "10.20.0.0/16", dataPathPort: 7789 }));
-    expect(r.status).toBe(0);
-    expect(calls()).toContain("swarm init --advertise-addr 10.0.0.5 --default-addr-pool 10.20.0.0/16 --data-path-port 7789");
-  });
-
-  it("never re-initializes a live swarm: on an active manager it only reads the tokens", async () => {
-    write("state", "active");
-    write("control", "true");
-    const r = run(initScript(opts));
-    expect(r.status).toBe(0);
-    expect(calls().filter((c) => c.startsWith("swarm init"))).toEqual([]);
-    expect(calls().filter((c) => c.startsWith("swarm leave"))).toEqual([]);
-    expect(parseKeyValues(r.stdout)).toEqual({ worker: "SWMTKN-1-fake-worker", manager: "SWMTKN-1-fake-manager", node: "nodeid-self" });
-  });
-
-  it("refuses an active node that is not a manager", async () => {
-    write("state", "active");
-    write("control", "false");
-    const r = run(initScript(opts));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe("node-under-test is in a swarm but is not a manager: it cannot be the first manager\n");
-    expect(r.stdout).toBe("");
-  });
-
-  it("stops on a locked swarm with the unlock advice, touching nothing", async () => {
-    write("state", "locked");
-    const r = run(initScript(opts));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
-  });
-
-  it.each([["pending"], ["error"]])("stops on state %s with the troubleshooting pointer, touching nothing", async (state) => {
-    write("state", state);
-    const r = run(initScript(opts));
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`swarm state on node-under-test is ${state}; expected inactive or active (see README, Troubleshooting)\n`);
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
-  });
-
-  it("quotes the advertise address, so a strange value stays one argument", async () => {
-    write("state", "inactive");
-    const r = run(initScript({ advertiseAddress: "10.0.0.1 --force-new-cluster" }));
-    expect(r.status).toBe(0);
-    const argc = fs.readFileSync(path.join(dir, "argc"), "utf8").split("\n");
-    const i = calls().indexOf("swarm init --advertise-addr 10.0.0.1 --force-new-cluster");
-    expect(i).toBe(1);
-    expect(argc[i]).toBe("4"); // swarm, init, --advertise-addr, and the address as one argument
-  });
-});
-
 describe("joinScript", () => {
-  const join = joinScript("172.28.0.11", "172.28.0.10");
-  const token = { SWARMLAB_JOIN_TOKEN: "SWMTKN-1-abc-def" };
+  const join = joinScript("172.28.0.11");
+  // what joinLookupScript read on a live manager
+  const found = { SWARMLAB_JOIN_TOKEN: "SWMTKN-1-abc-def", SWARMLAB_NODE_IDS: "id-m1 id-m2 ", SWARMLAB_MANAGER_ADDRS: " 172.28.0.10:2377 172.28.0.12:2377" };
+  const joinVia = (addr: string) => `swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 ${addr}`;
 
-  it("joins an inactive node with its advertise address and the token from the environment, then prints its node id", async () => {
+  it("joins an inactive node through the first live manager with its advertise address and the token, then prints its node id", async () => {
     write("state", "inactive");
-    const r = run(join, token);
+    const r = run(join, found);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(calls()).toEqual([
-      "info --format {{.Swarm.LocalNodeState}}",
-      "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377",
-      "info --format {{.Swarm.NodeID}}",
-    ]);
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", joinVia("172.28.0.10:2377"), "info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
     expect(r.stdout).toBe("nodeid-self\n");
   });
 
-  it("never re-joins an active node", async () => {
-    write("state", "active");
-    const r = run(join, token);
+  it("tries the next manager when one refuses the join (a manager gone since the lookup)", async () => {
+    write("state", "inactive");
+    write("fails-swarm-join", "1");
+    write("error", "Error response from daemon: could not connect to 172.28.0.10:2377");
+    const r = run(join, found);
     expect(r.status).toBe(0);
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
-    expect(r.stdout).toBe("nodeid-self\n");
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([joinVia("172.28.0.10:2377"), joinVia("172.28.0.12:2377")]);
+  });
+
+  it("fails with docker's last error when no manager takes the join", async () => {
+    write("state", "inactive");
+    write("fails-swarm-join", "2");
+    write("error", "Error response from daemon: could not connect");
+    const r = run(join, found);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("Error response from daemon: could not connect\n");
+  });
+
+  it("fails clearly when no manager was reachable to join through", async () => {
+    write("state", "inactive");
+    const r = run(join, { ...found, SWARMLAB_MANAGER_ADDRS: "" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("no reachable manager to join through\n");
+  });
+
+  it("never re-joins an active member of this swarm (its node ID is listed)", async () => {
+    write("state", "active");
+    write("nodeid", "id-m2");
+    const r = run(join, found);
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
+    expect(r.stdout).toBe("id-m2\n");
+  });
+
+  it("leaves another swarm (its node ID is not this swarm's: a dead or foreign swarm) and joins this one", async () => {
+    write("state", "active");
+    write("nodeid", "id-elsewhere");
+    const r = run(join, found);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", joinVia("172.28.0.10:2377")]);
   });
 
   it.each([["pending"], ["error"]])("leaves first when the node is %s (an interrupted join), then joins", async (state) => {
     write("state", state);
-    const r = run(join, token);
+    const r = run(join, found);
     expect(r.status).toBe(0);
-    expect(calls()).toEqual([
-      "info --format {{.Swarm.LocalNodeState}}",
-      "swarm leave --force",
-      "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377",
-      "info --format {{.Swarm.NodeID}}",
-    ]);
-  });
-
-  it("stays in the swarm whose managers include the first manager", async () => {
-    write("state", "active");
-    write("managers", "id-m2 id-first ");
-    const r = run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-first" });
-    expect(r.status).toBe(0);
-    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
-  });
-
-  it("leaves another swarm (its first manager was made anew) and joins this one", async () => {
-    write("state", "active");
-    write("managers", "id-old-first ");
-    const r = run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-new-first" });
-    expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
-    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", "swarm join --token SWMTKN-1-abc-def --advertise-addr 172.28.0.11 172.28.0.10:2377"]);
-  });
-
-  it("does not leave when it cannot tell (no manager listed yet)", async () => {
-    write("state", "active");
-    write("managers", "");
-    expect(run(join, { ...token, SWARMLAB_SWARM_MANAGER: "id-first" }).status).toBe(0);
-    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", joinVia("172.28.0.10:2377")]);
   });
 
   it("stops on a locked node with the unlock advice", async () => {
     write("state", "locked");
-    const r = run(join, token);
+    const r = run(join, found);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
     expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
@@ -298,6 +231,19 @@ describe("joinScript", () => {
 
   it("does not put the token in the script text", async () => {
     expect(join).not.toContain("SWMTKN");
+  });
+});
+
+describe("joinLookupScript", () => {
+  it("prints the token of the role, this swarm's node IDs and the reachable managers' addresses as environment lines", async () => {
+    write("nodes", "id-m1\nid-m2\nid-w1");
+    write("manager-ids", "id-m1\nid-m2");
+    write("mgraddr-id-m1", "172.28.0.10:2377");
+    write("mgraddr-id-m2", ""); // unreachable: left out
+    const r = run(joinLookupScript("manager"));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-manager\nSWARMLAB_NODE_IDS=id-m1 id-m2 id-w1 \nSWARMLAB_MANAGER_ADDRS= 172.28.0.10:2377\n");
+    expect(run(joinLookupScript("worker")).stdout).toContain("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-worker\n");
   });
 });
 
@@ -696,68 +642,28 @@ describe("checkQuorum", () => {
   it("refuses demoting every current manager, even when new managers replace them", async () => {
     const verdict = checkQuorum(["m1", "m2", "m3"], [...workers("m1", "m2", "m3"), ...managers("n1")]);
     expect(verdict.errors).toEqual([
-      "this change removes or demotes every current manager (m1, m2, m3): the swarm's state would be lost; keep m1, which initialised the swarm, as the first manager and move the others in steps (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)",
+      "this change removes or demotes every current manager (m1, m2, m3): the swarm's state would be lost; keep at least one of them as a manager and move the others in steps (add the new managers first, then retire the old ones in later runs)",
     ]);
   });
 
   it("refuses replacing the only manager", async () => {
     expect(checkQuorum(["m1"], managers("m2")).errors).toEqual([
-      "this change removes or demotes every current manager (m1): the swarm's state would be lost; keep m1, which initialised the swarm, as the first manager (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)",
+      "this change removes or demotes every current manager (m1): the swarm's state would be lost; keep m1 as a manager until another manager has joined (add the new managers first, then retire the old ones in later runs)",
     ]);
   });
 
-  describe("the first manager (it ran swarm init; previous lists the managers in config order)", () => {
-    const why = (first: string, next: string) =>
-      `swarmlab runs swarm init and every manager-side command on the first manager in swarmlab:nodes, and moving that role to ${next} would make ${first} leave the swarm and break it`;
-
-    it("refuses removing it while the other managers stay", async () => {
-      expect(checkQuorum(["m1", "m2", "m3"], [...managers("m2", "m3"), ...workers("w1")])).toEqual({
-        errors: [
-          `this change removes m1, which initialised the swarm: ${why("m1", "m2")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
-        ],
-        warnings: [even(2)],
-      });
+  describe("no manager is special (the swarm is what the managers hold)", () => {
+    it("allows retiring, demoting or replacing the first manager under the same rules as any other", async () => {
+      expect(checkQuorum(["m1", "m2", "m3"], [...managers("m2", "m3"), ...workers("w1")])).toEqual({ errors: [], warnings: [even(2)] });
+      expect(checkQuorum(["m1", "m2", "m3"], [...workers("m1"), ...managers("m2", "m3")]).errors).toEqual([]);
+      expect(checkQuorum(["m1", "m2", "m3"], managers("m2", "m1", "m3"))).toEqual({ errors: [], warnings: [] });
+      expect(checkQuorum(["m1"], managers("n1", "m1", "n2")).errors).toEqual([]);
     });
 
-    it("refuses demoting it", async () => {
-      expect(checkQuorum(["m1", "m2", "m3"], [...workers("m1"), ...managers("m2", "m3")]).errors).toEqual([
-        `this change demotes m1, which initialised the swarm: ${why("m1", "m2")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
-      ]);
-    });
-
-    it("refuses listing another manager before it", async () => {
-      expect(checkQuorum(["m1", "m2", "m3"], managers("m2", "m1", "m3"))).toEqual({
-        errors: [`this change lists m2 before m1 among the managers, but m1 initialised the swarm: ${why("m1", "m2")}; list m1 before the other managers again`],
-        warnings: [],
-      });
-    });
-
-    it("refuses a new manager listed before it", async () => {
-      expect(checkQuorum(["m1"], managers("n1", "m1", "n2")).errors).toEqual([
-        `this change lists n1 before m1 among the managers, but m1 initialised the swarm: ${why("m1", "n1")}; list m1 before the other managers again`,
-      ]);
-    });
-
-    it("reports both a quorum loss and its removal when a change does both", async () => {
+    it("still refuses removing more managers at once than the count tolerates, the first one included", async () => {
       expect(checkQuorum(["m1", "m2", "m3"], managers("m3")).errors).toEqual([
         "this change removes or demotes 2 of 3 managers at once (m1, m2): 3 managers tolerate 1 failure(s), so the swarm could lose quorum; remove at most 1 per pulumi up",
-        `this change removes m1, which initialised the swarm: ${why("m1", "m3")}; keep m1 as the first manager and add, demote or remove the others around it (replacing m1 itself takes a new swarm: pulumi destroy, then pulumi up)`,
       ]);
-    });
-
-    it("allows removing or demoting a manager other than the first", async () => {
-      expect(checkQuorum(["m1", "m2", "m3"], [...managers("m1", "m2"), ...workers("w1")]).errors).toEqual([]);
-      expect(checkQuorum(["m1", "m2", "m3"], [...workers("m3"), ...managers("m1", "m2")]).errors).toEqual([]);
-    });
-
-    it("allows adding managers after it, reordering the others, and workers listed before it", async () => {
-      expect(checkQuorum(["m1"], [...managers("m1"), ...workers("w1"), ...managers("n1", "n2")])).toEqual({ errors: [], warnings: [] });
-      expect(checkQuorum(["m1", "m2", "m3"], managers("m1", "m3", "m2"))).toEqual({ errors: [], warnings: [] });
-      expect(checkQuorum(["m1", "m2", "m3"], [...workers("w0"), ...managers("m1", "m2", "m3")])).toEqual({ errors: [], warnings: [] });
-    });
-
-    it("is not checked on the first deployment", async () => {
-      expect(checkQuorum([], [...workers("w1"), ...managers("n1", "m1", "n2")])).toEqual({ errors: [], warnings: [] });
     });
   });
 

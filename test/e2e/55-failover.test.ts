@@ -1,0 +1,196 @@
+/**
+ * No single point of failure: the drills of a three-manager lab losing managers, the first one
+ * included, and of SSH answering late. Each one checks the swarm with the docker CLI afterwards.
+ */
+import { execFileSync } from "child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLUSTER, changedKinds, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, up } from "./lab";
+
+type Node = { name: string; role: string; labels?: Record<string, string> };
+
+const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8" });
+
+const NODES: Node[] = [
+  { name: "manager1", role: "manager" },
+  { name: "manager2", role: "manager" },
+  { name: "manager3", role: "manager" },
+  { name: "worker1", role: "worker", labels: { zone: "a" } },
+  { name: "worker2", role: "worker", labels: { zone: "b" } },
+];
+
+function config(nodes: Node[] = NODES, swarm: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...servicesConfig(), nodes, swarm: { sshRetrySeconds: 60, ...swarm } };
+}
+
+/** The first manager that answers with control (not always manager1 here). */
+function liveManager(skip: string[] = []): string {
+  for (const m of ["manager1", "manager2", "manager3"].filter((n) => !skip.includes(n))) {
+    try {
+      nodeDocker(m, ["node", "inspect", "self", "--format", "{{.ID}}"]);
+      return m;
+    } catch {
+      // not a manager with control (or gone): the next
+    }
+  }
+  throw new Error("no manager with control");
+}
+
+const onManager = (args: string[], skip: string[] = []) => nodeDocker(liveManager(skip), args);
+const clusterId = (skip: string[] = []) => onManager(["info", "--format", "{{.Swarm.Cluster.ID}}"], skip).trim();
+const serviceIds = (skip: string[] = []) => onManager(["service", "ls", "-q"], skip).trim().split("\n").sort();
+const nodeRows = (skip: string[] = []) =>
+  onManager(["node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}"], skip)
+    .trim()
+    .split("\n")
+    .map((r) => r.trimEnd())
+    .sort();
+
+/** A node lost with its disk: its container and its volume removed behind swarmlab's back. */
+function lose(node: string): void {
+  sh(`docker rm -f ${CLUSTER}-${node} >/dev/null && docker volume rm ${CLUSTER}-${node}-docker >/dev/null`);
+}
+
+/** What the user made in the swarm by hand, outside swarmlab: it must survive every drill. */
+function handMade(skip: string[] = []): { secret: string; service: string } {
+  return {
+    secret: onManager(["secret", "inspect", "e2e-handmade", "--format", "{{.ID}}"], skip).trim(),
+    service: onManager(["service", "inspect", "e2e-handmade", "--format", "{{.ID}}"], skip).trim(),
+  };
+}
+
+async function expectNoChanges(): Promise<void> {
+  const stack = await labStack();
+  const preview = await stack.preview({ color: "never" });
+  expect(changedKinds({ resourceChanges: preview.changeSummary })).toEqual([]);
+}
+
+describe.runIf(e2eEnabled())("failover drills: three managers, any of them lost", () => {
+  let before: { cluster: string; services: string[]; hand: { secret: string; service: string } };
+
+  beforeAll(async () => {
+    await up(config());
+    onManager(["service", "create", "-d", "--name", "e2e-handmade", "--endpoint-mode", "dnsrr", "--replicas", "1", labImages().SWARMLAB_WHOAMI_IMAGE]);
+    sh(`echo made-by-hand | docker exec -i ${CLUSTER}-manager1 docker secret create e2e-handmade - >/dev/null`);
+    before = { cluster: clusterId(), services: serviceIds(), hand: handMade() };
+    expect(before.services.length).toBeGreaterThanOrEqual(4); // registry, traefik, whoami, sticky, the hand-made one
+  }, 1_200_000);
+
+  afterAll(async () => {
+    try {
+      onManager(["service", "rm", "e2e-handmade"]);
+      onManager(["secret", "rm", "e2e-handmade"]);
+    } catch {
+      // the lab may be gone with a failed drill: the last file's destroy takes it all down
+    }
+  });
+
+  it("first manager lost with its disk: the next up keeps the swarm, its services and what was made by hand", async () => {
+    lose("manager1");
+    await eventually("manager1 seen down", () => nodeRows(["manager1"]).some((r) => r.startsWith("manager1 Down")), 90_000);
+    const res = await up(config());
+    expect(res.outputs.swarm).toMatchObject({ clusterId: before.cluster });
+    expect(clusterId()).toBe(before.cluster);
+    expect(serviceIds()).toEqual(before.services);
+    expect(handMade()).toEqual(before.hand);
+    expect(nodeRows()).toEqual([
+      expect.stringMatching(/^manager1 Ready (Leader|Reachable)$/),
+      expect.stringMatching(/^manager2 Ready (Leader|Reachable)$/),
+      expect.stringMatching(/^manager3 Ready (Leader|Reachable)$/),
+      "worker1 Ready",
+      "worker2 Ready",
+    ]);
+    expect(nodeDocker("manager1", ["info", "--format", "{{.Swarm.Cluster.ID}}"]).trim()).toBe(before.cluster);
+    await expectNoChanges();
+  }, 1_200_000);
+
+  it("the Raft leader stopped during an up that changes another node: the up succeeds on another manager", async () => {
+    const leader = onManager(["node", "ls", "--filter", "role=manager", "--format", "{{.Hostname}} {{.ManagerStatus}}"])
+      .split("\n")
+      .find((l) => l.endsWith(" Leader"))
+      ?.split(" ")[0] as string;
+    expect(leader).toMatch(/^manager[123]$/);
+    const relabelled = NODES.map((n) => (n.name === "worker1" ? { ...n, labels: { zone: "a", drill: "leader-down" } } : n));
+    const stack = await setConfig(config(relabelled));
+    let stopped = false;
+    const res = await stack.up({
+      color: "never",
+      continueOnError: true,
+      onEvent: (e) => {
+        // once worker1's settings are about to be applied (on a manager), the leader goes away
+        if (!stopped && e.resourcePreEvent?.metadata.op === "update" && e.resourcePreEvent.metadata.urn.endsWith("worker1-node")) {
+          stopped = true;
+          sh(`docker stop -t 0 ${CLUSTER}-${leader}`);
+        }
+      },
+    });
+    expect(stopped).toBe(true);
+    expect(res.summary.result).toBe("succeeded");
+    expect(JSON.parse(onManager(["node", "inspect", "worker1", "--format", "{{json .Spec.Labels}}"], [leader]))).toEqual({ zone: "a", drill: "leader-down" });
+    // the next up starts the stopped node again; it comes back into the same swarm
+    await up(config());
+    await eventually(`${leader} Ready again`, () => nodeRows().every((r) => / Ready/.test(r)) || nodeRows().join(", "), 120_000);
+    expect(clusterId()).toBe(before.cluster);
+    expect(handMade()).toEqual(before.hand);
+  }, 1_200_000);
+
+  it("retires the first manager by configuration, then adds it back", async () => {
+    await up(config(NODES.filter((n) => n.name !== "manager1")));
+    expect(nodeRows(["manager1"]).map((r) => r.split(" ")[0])).toEqual(["manager2", "manager3", "worker1", "worker2"]);
+    expect(sh(`docker ps -a -q --filter name=^${CLUSTER}-manager1$`).trim()).toBe("");
+    await up(config());
+    expect(nodeRows().filter((r) => /Leader|Reachable/.test(r)).map((r) => r.split(" ")[0])).toEqual(["manager1", "manager2", "manager3"]);
+    expect(clusterId()).toBe(before.cluster);
+    expect(handMade()).toEqual(before.hand);
+    expect(serviceIds()).toEqual(before.services);
+  }, 1_200_000);
+
+  it("passing SSH fault: a worker that drops SSH for 15 s while an up changes it does not fail the up", async () => {
+    const img = labImages();
+    const sideLoad = [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, img.SWARMLAB_WHOAMI_V2_IMAGE];
+    const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-worker2 iptables ${op} INPUT -p tcp --dport 22 -j DROP`);
+    block("-I");
+    const unblock = setTimeout(() => block("-D"), 15_000);
+    try {
+      const res = await up({ ...config(), images: { sideLoad } });
+      expect(changedKinds({ resourceChanges: res.changes })).toContain("create");
+    } finally {
+      clearTimeout(unblock);
+      try {
+        block("-D");
+      } catch {
+        // already lifted by the timer
+      }
+    }
+    expect(nodeDocker("worker2", ["image", "ls", "-q", img.SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
+    await up(config());
+  }, 900_000);
+
+  it("quorum lost for good (two of three managers lost with their disks): refused, then recovered on request with its services", async () => {
+    lose("manager2");
+    lose("manager3");
+    await expect(up(config())).rejects.toThrow(/the swarm has lost its Raft quorum: manager1 still holds it[^]*swarmlab:swarm.forceNewCluster/);
+    // nothing of the swarm changed: manager1 still holds it, headless
+    expect(nodeDocker("manager1", ["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"]).trim()).toBe("active true");
+
+    const res = await up(config(NODES, { forceNewCluster: true }));
+    expect(res.outputs.swarm).toMatchObject({ clusterId: before.cluster, event: expect.stringMatching(/^recovered on manager1 with docker swarm init --force-new-cluster/) });
+    expect(clusterId()).toBe(before.cluster);
+    expect(handMade()).toEqual(before.hand);
+    expect(serviceIds()).toEqual(before.services);
+    await eventually("five nodes Ready, three managers", () => {
+      const rows = nodeRows();
+      return (rows.length === 5 && rows.every((r) => / Ready/.test(r)) && rows.filter((r) => /Leader|Reachable/.test(r)).length === 3) || rows.join(", ");
+    }, 120_000);
+    // the setting is refused once quorum holds again
+    await expect(up(config(NODES, { forceNewCluster: true }))).rejects.toThrow(/forceNewCluster is set, but the swarm has its quorum/);
+    await up(config());
+    await expectNoChanges();
+  }, 1_800_000);
+
+  it("back to the shared lab (one manager), one manager per run as the quorum rules ask", async () => {
+    await up(config(NODES.filter((n) => n.name !== "manager3")));
+    await up(servicesConfig());
+    expect(nodeRows().map((r) => r.split(" ")[0])).toEqual(["manager1", "worker1", "worker2"]);
+    expect(clusterId()).toBe(before.cluster);
+  }, 1_200_000);
+});

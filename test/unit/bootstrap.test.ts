@@ -1,0 +1,167 @@
+/**
+ * components/swarm/bootstrap.ts: which swarm the cluster is, from every manager's report (pure),
+ * and the scripts that read a manager's state and act on the decision (run against a fake docker).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { actScript, decideSwarm, parseSurvey, surveyScript, type ManagerReport } from "../../components/swarm/bootstrap";
+
+const live = (name: string, cluster = "c1"): ManagerReport => ({ name, reached: true, state: "active", control: true, node: `id-${name}`, cluster });
+const fresh = (name: string): ManagerReport => ({ name, reached: true, state: "inactive", control: false });
+const silent = (name: string): ManagerReport => ({ name, reached: false, error: "ssh: connect to host 172.28.0.5 port 22: Connection timed out" });
+const headless = (name: string): ManagerReport => ({ name, reached: true, state: "active", control: true, node: `id-${name}` });
+const keep = { forceNewCluster: false };
+const force = { forceNewCluster: true };
+
+describe("decideSwarm", () => {
+  it("initialises only a cluster where every manager answered and none holds a swarm, on the first manager", () => {
+    expect(decideSwarm([fresh("m1"), fresh("m2"), fresh("m3")], keep)).toEqual({ action: "init", on: "m1" });
+    expect(decideSwarm([{ ...fresh("m1"), state: "pending" }, fresh("m2")], keep)).toEqual({ action: "init", on: "m1" });
+  });
+
+  it("keeps the swarm a live manager holds when the first manager was lost with its disk (it joins instead)", () => {
+    expect(decideSwarm([fresh("m1"), live("m2"), live("m3")], keep)).toEqual({ action: "use", on: "m2", cluster: "c1" });
+  });
+
+  it("keeps the swarm when the first manager does not answer at all", () => {
+    expect(decideSwarm([silent("m1"), live("m2"), live("m3")], keep)).toEqual({ action: "use", on: "m2", cluster: "c1" });
+  });
+
+  it("waits (never initialises) while a manager that may hold the swarm is silent", () => {
+    const d = decideSwarm([fresh("m1"), silent("m2")], keep);
+    expect(d.action).toBe("wait");
+    expect(d).toMatchObject({
+      message: expect.stringContaining("cannot tell whether the swarm still exists: m2 does not answer (ssh: connect to host 172.28.0.5 port 22: Connection timed out), and no manager that answers holds it"),
+    });
+    expect(decideSwarm([silent("m1")], keep).action).toBe("wait");
+  });
+
+  it("stops on split brain, naming each manager and the swarm it holds", () => {
+    expect(decideSwarm([live("m1", "aaa"), live("m2", "bbb"), live("m3", "bbb")], keep)).toEqual({
+      action: "refuse",
+      message:
+        "the managers are in different swarms (split brain): m1 in swarm aaa; m2 and m3 in swarm bbb. swarmlab changed nothing. " +
+        "Choose the swarm to keep; on each manager of the other, run docker swarm leave --force (what only that swarm holds is lost with it), then pulumi up again: they join the kept one",
+    });
+  });
+
+  it("refuses when quorum is lost, naming the survivors and the missing, and how to recover", () => {
+    expect(decideSwarm([headless("m1"), fresh("m2"), silent("m3")], keep)).toEqual({
+      action: "refuse",
+      message:
+        "the swarm has lost its Raft quorum: m1 still holds it but no leader can be elected, since 3 managers need 2 to agree and " +
+        "m2 is in no swarm (a new or reinstalled machine); m3 does not answer (ssh: connect to host 172.28.0.5 port 22: Connection timed out). swarmlab changed nothing. " +
+        "If the missing managers can come back, start them: the swarm recovers by itself, then run pulumi up. " +
+        "If they are lost for good, set swarmlab:swarm.forceNewCluster to true and run pulumi up: docker swarm init --force-new-cluster on m1 " +
+        "keeps the swarm's services, secrets and configs, and the other nodes join it again; then remove the setting",
+    });
+  });
+
+  it("forces a new cluster on the first survivor only when asked, and refuses the setting while quorum holds", () => {
+    expect(decideSwarm([fresh("m1"), headless("m2"), headless("m3")], force)).toEqual({ action: "force", on: "m2" });
+    expect(decideSwarm([live("m1"), live("m2"), fresh("m3")], force)).toMatchObject({ action: "refuse", message: expect.stringContaining("swarmlab:swarm.forceNewCluster is set, but the swarm has its quorum (m1 and m2 answer with control)") });
+    expect(decideSwarm([fresh("m1")], force)).toMatchObject({ action: "refuse", message: expect.stringContaining("no manager holds a swarm to recover") });
+  });
+
+  it("stops on a locked swarm and on managers that are workers of a swarm it cannot see", () => {
+    expect(decideSwarm([{ name: "m1", reached: true, state: "locked" }, fresh("m2")], keep)).toMatchObject({ action: "refuse", message: expect.stringContaining("m1 holds a locked swarm (autolock): run docker swarm unlock") });
+    expect(decideSwarm([{ name: "m1", reached: true, state: "active", control: false }, fresh("m2")], keep)).toMatchObject({
+      action: "refuse",
+      message: expect.stringContaining("m1 is a worker of a swarm whose managers are not among the configured managers or do not answer"),
+    });
+  });
+});
+
+describe("parseSurvey", () => {
+  it("reads a manager's key=value report, and a failed run as not reached with its last error line", () => {
+    expect(parseSurvey("m1", { code: 0, stdout: "state=active\ncontrol=true\nnode=abc\nerror=\ncluster=c1\n", stderr: "" })).toEqual({
+      name: "m1",
+      reached: true,
+      state: "active",
+      control: true,
+      node: "abc",
+      cluster: "c1",
+      error: undefined,
+    });
+    expect(parseSurvey("m2", { code: 255, stdout: "", stderr: "x\nssh: connect to host h port 22: No route to host\n" })).toEqual({ name: "m2", reached: false, error: "ssh: connect to host h port 22: No route to host" });
+  });
+});
+
+/** A fake docker: `state`, `control`, `cluster` files; every call logged. */
+const FAKE = String.raw`#!/usr/bin/env bash
+d="$FAKE_DIR"; printf '%s\n' "$*" >> "$d/log"
+get() { cat "$d/$1" 2>/dev/null || true; }
+case "$*" in
+  "info") ;;
+  "info --format {{.Swarm.LocalNodeState}}") get state ;;
+  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)" ;;
+  "info --format {{if .Swarm.Cluster}}"*) c=$(get cluster); [ -n "$c" ] && echo "cluster=$c" ;;
+  "info --format {{.Swarm.Cluster.ID}}") get cluster ;;
+  "swarm init --force-new-cluster "*) echo c-kept > "$d/cluster" ;;
+  "swarm init "*) echo active > "$d/state"; echo c-new > "$d/cluster" ;;
+  "swarm leave --force") echo inactive > "$d/state" ;;
+  "node inspect self") [ -n "$(get cluster)" ] ;;
+  "swarm join-token -q worker") echo SWMTKN-1-w ;;
+  "swarm join-token -q manager") echo SWMTKN-1-m ;;
+  *) echo "fake docker: unexpected arguments: $*" >&2; exit 99 ;;
+esac
+`;
+
+let dir: string;
+const write = (f: string, v: string) => fs.writeFileSync(path.join(dir, f), `${v}\n`);
+const calls = () => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
+function run(script: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { encoding: "utf8", env: { PATH: `${dir}/bin:${process.env.PATH}`, HOME: dir, FAKE_DIR: dir }, timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("the bootstrap scripts", () => {
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-bootstrap-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    fs.writeFileSync(path.join(dir, "bin", "docker"), FAKE, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "bin", "hostname"), "#!/bin/sh\necho node-under-test\n", { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("surveyScript reports the state, and the cluster ID only where the control plane answers", () => {
+    write("state", "active");
+    write("control", "true");
+    write("cluster", "c1");
+    expect(parseSurvey("m1", { code: 0, ...run(surveyScript()) } as never)).toMatchObject({ reached: true, state: "active", control: true, node: "id-self", cluster: "c1" });
+    write("cluster", "");
+    expect(parseSurvey("m1", { code: 0, ...run(surveyScript()) } as never)).toMatchObject({ state: "active", control: true, cluster: undefined });
+  });
+
+  it("init: swarm init with the advertise address, pool and data path port, then the cluster ID and tokens", () => {
+    write("state", "inactive");
+    const r = run(actScript({ action: "init", on: "m1" }, { advertiseAddress: "10.0.0.5", defaultAddrPool: "10.20.0.0/16", dataPathPort: 7789 }));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("cluster=c-new\nworker=SWMTKN-1-w\nmanager=SWMTKN-1-m\n");
+    expect(calls()).toContain("swarm init --advertise-addr 10.0.0.5 --default-addr-pool 10.20.0.0/16 --data-path-port 7789");
+  });
+
+  it("init on a node left pending by an interrupted join leaves first", () => {
+    write("state", "pending");
+    run(actScript({ action: "init", on: "m1" }, { advertiseAddress: "10.0.0.5" }));
+    expect(calls().filter((c) => /^swarm (leave|init)/.test(c))).toEqual(["swarm leave --force", "swarm init --advertise-addr 10.0.0.5"]);
+  });
+
+  it("use: only reads the cluster ID and tokens (never init, never leave)", () => {
+    write("state", "active");
+    write("cluster", "c1");
+    const r = run(actScript({ action: "use", on: "m2", cluster: "c1" }, { advertiseAddress: "10.0.0.6" }));
+    expect(r.stdout).toBe("cluster=c1\nworker=SWMTKN-1-w\nmanager=SWMTKN-1-m\n");
+    expect(calls().filter((c) => c.startsWith("swarm init") || c.startsWith("swarm leave"))).toEqual([]);
+  });
+
+  it("force: docker swarm init --force-new-cluster on the survivor, quoted advertise address", () => {
+    write("state", "active");
+    const r = run(actScript({ action: "force", on: "m2" }, { advertiseAddress: "10.0.0.6" }));
+    expect(r.stdout).toBe("cluster=c-kept\nworker=SWMTKN-1-w\nmanager=SWMTKN-1-m\n");
+    expect(calls()).toContain("swarm init --force-new-cluster --advertise-addr 10.0.0.6");
+  });
+});
