@@ -57,8 +57,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managerTargets = managerTargets;
     const run = (id: string, host: Host, a: Omit<CommandArgs, "connection">, o: pulumi.CustomResourceOptions = {}) =>
       new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, connection: host.ssh }, { parent: this, ...o });
-    const onManager = (id: string, a: Omit<CommandArgs, "connection" | "managers">, o: pulumi.CustomResourceOptions = {}) =>
-      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, managers: managerTargets }, { parent: this, ...o });
+    // Work on a node's own entry (its settings, its retirement) asks the other managers first: a
+    // manager cannot demote itself, nor remove itself from the node list once it has left.
+    const othersFirst = (h?: Host) => pulumi.all([...managers.filter((m) => m !== h), ...managers.filter((m) => m === h)].map((m) => pulumi.output(m.ssh)));
+    const onManager = (id: string, a: Omit<CommandArgs, "connection" | "managers">, o: pulumi.CustomResourceOptions = {}, about?: Host) =>
+      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, managers: about ? othersFirst(about) : managerTargets }, { parent: this, ...o });
 
     const ready = new Map<string, Command>();
     for (const h of args.hosts) {
@@ -105,7 +108,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         create: "true",
         delete: scripts.removeNodeScript(h.name),
         ignoreUnreachableOnDelete: true,
-      }, { dependsOn: [bootstrap] });
+      }, { dependsOn: [bootstrap] }, h);
       const waitFor: pulumi.Resource[] = [ready.get(h.name) as Command, removal, bootstrap];
       if (h.role === "manager") waitFor.push(previousManager); // managers join one at a time
       const joinScript = pulumi.output(h.advertiseAddress).apply((addr) => scripts.joinScript(addr));
@@ -138,7 +141,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         delete: nodeId.apply((id) => scripts.retireScript({ nodeId: id.trim(), name: h.name, timeoutSeconds: timeout })),
         ignoreUnreachableOnDelete: true,
         timeoutSeconds: timeout + 60,
-      }, { dependsOn: h.role === "manager" ? [join, previousManager] : [join] });
+      }, { dependsOn: h.role === "manager" ? [join, previousManager] : [join] }, h);
       settings.push(s);
       if (h.role === "manager") previousManager = s;
     }

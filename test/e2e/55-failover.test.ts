@@ -2,13 +2,13 @@
  * No single point of failure: the drills of a three-manager lab losing managers, the first one
  * included, and of SSH answering late. Each one checks the swarm with the docker CLI afterwards.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, changedKinds, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, up } from "./lab";
+import { CLUSTER, changedKinds, cliEnv, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, up } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string> };
 
-const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8" });
+const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 const NODES: Node[] = [
   { name: "manager1", role: "manager" },
@@ -126,11 +126,28 @@ describe.runIf(e2eEnabled())("failover drills: three managers, any of them lost"
     expect(stopped).toBe(true);
     expect(res.summary.result).toBe("succeeded");
     expect(JSON.parse(onManager(["node", "inspect", "worker1", "--format", "{{json .Spec.Labels}}"], [leader]))).toEqual({ zone: "a", drill: "leader-down" });
+
     // the next up starts the stopped node again; it comes back into the same swarm
-    await up(config());
+    const restored = await up(config());
     await eventually(`${leader} Ready again`, () => nodeRows().every((r) => / Ready/.test(r)) || nodeRows().join(", "), 120_000);
     expect(clusterId()).toBe(before.cluster);
     expect(handMade()).toEqual(before.hand);
+
+    // the CLI helpers go to another manager when the recorded leader is down
+    const recorded = restored.outputs.leader as string;
+    sh(`docker stop -t 0 ${CLUSTER}-${recorded}`);
+    try {
+      const ssh = spawnSync("npm", ["run", "-s", "ssh", "--", "docker", "node", "ls", "--format", "{{.Hostname}}"], { encoding: "utf8", env: cliEnv() });
+      expect(ssh.stderr).toContain(`swarmlab: ${recorded} (the leader) does not answer over SSH; on `);
+      expect(ssh.status).toBe(0);
+      expect(ssh.stdout.trim().split("\n").sort()).toEqual(NODES.map((n) => n.name));
+      const status = spawnSync("npm", ["run", "-s", "status"], { encoding: "utf8", env: cliEnv() });
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(/^worker1\s+worker\s+active\s+ready\s+\S+\s+drill=leader-down,zone=a/m);
+    } finally {
+      await up(config());
+    }
+    await eventually(`${recorded} Ready again`, () => nodeRows().every((r) => / Ready/.test(r)) || nodeRows().join(", "), 120_000);
   }, 1_200_000);
 
   it("retires the first manager by configuration, then adds it back", async () => {
