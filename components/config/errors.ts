@@ -1,3 +1,4 @@
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 
 /**
@@ -10,8 +11,11 @@ export interface Problem {
   message: string;
 }
 
-/** Raised before any resource is registered; lists every problem at once. */
-export class ConfigError extends Error {
+/**
+ * Raised before any resource is registered; lists every problem at once. A Pulumi RunError: the
+ * program then fails with these lines alone, no stack trace and no object dump.
+ */
+export class ConfigError extends RunError {
   readonly problems: Problem[];
   constructor(problems: Problem[]) {
     super(problems.map(formatProblem).join("\n"));

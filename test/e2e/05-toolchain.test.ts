@@ -58,6 +58,22 @@ describe.runIf(e2eEnabled())("the Pulumi toolchain without internet", () => {
     expect(fs.existsSync(path.join(copy, ".pulumi-state/.pulumi/stacks/swarmlab/dev.json"))).toBe(true);
   }, 300_000);
 
+  it("npx pulumi preview on a bad configuration prints every problem, one per line, and no stack trace", () => {
+    expect(run("npx", ["--no-install", "pulumi", "stack", "init", "bad"]).status).toBe(0);
+    fs.writeFileSync(
+      path.join(copy, "Pulumi.bad.yaml"),
+      "config:\n  swarmlab:nodes:\n    - name: manager1\n      role: boss\n  swarmlab:swarm:\n    sshRetrySeconds: -1\n",
+    );
+    const r = run("npx", ["--no-install", "pulumi", "preview", "-s", "bad", "--color", "never"]);
+    const all = `${r.stdout}\n${r.stderr}`;
+    expect(r.status).not.toBe(0);
+    expect(all).toContain('Pulumi.bad.yaml: swarmlab:nodes[0].role: expected "manager" | "worker", got "boss"');
+    expect(all).toContain("Pulumi.bad.yaml: swarmlab:swarm.sshRetrySeconds:");
+    expect(all).not.toMatch(/^\s+at /m);
+    expect(all).not.toContain("unhandled exception");
+    expect(all).not.toContain("problems:");
+  }, 300_000);
+
   it("npm run up without a Docker engine stops with one sentence saying what to install", () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-nodocker-"));
     fs.writeFileSync(path.join(bin, "docker"), "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
