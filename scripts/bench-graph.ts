@@ -12,8 +12,9 @@ async function main(count: number): Promise<void> {
       newResource: (args) => {
         registered++;
         const label = String(args.inputs.label ?? "");
-        const stdout = label.endsWith("swarm init") ? "worker=w\nmanager=m\nnode=n" : label.endsWith("engine check") ? "engine=20.10\nipvs=yes" : label.endsWith("cluster SSH key") ? "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n-----SWARMLAB-PUBLIC-----\nssh-ed25519 AAAA" : "id";
-        return { id: `${args.name}-id`, state: { ...args.inputs, stdout } };
+        const stdout = label.endsWith("engine check") ? "engine=20.10\nipvs=yes" : label.endsWith("cluster SSH key") ? "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n-----SWARMLAB-PUBLIC-----\nssh-ed25519 AAAA" : "id";
+        // the swarm itself (SwarmBootstrap) has no label: its cluster ID and tokens
+        return { id: `${args.name}-id`, state: { ...args.inputs, stdout, clusterId: "c", worker: "w", manager: "m", event: "initialised" } };
       },
       call: (args) => {
         throw new Error(`unexpected invoke ${args.token}`);
