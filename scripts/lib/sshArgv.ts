@@ -3,7 +3,7 @@
  * because ssh hands `-F` on to the hop through a bastion (`-J`), and neither `-i` nor `-o`: that
  * way both hops use the cluster key and never prompt.
  */
-import { SSH_COMMON_OPTIONS, type SshTarget } from "../../components/command/ssh";
+import { SSH_COMMON_OPTIONS, shellQuote, type SshTarget } from "../../components/command/ssh";
 
 /** Where one connection's files were written (a private temporary directory). */
 export interface SshFiles {
@@ -46,6 +46,15 @@ export function sshArgv(target: Omit<SshTarget, "privateKey">, files: SshFiles, 
   if ("forward" in session) args.push("-N", "-o", "ExitOnForwardFailure=yes", "-L", session.forward);
   // `--`: nothing after it is read as an ssh option, whatever the command starts with
   args.push("--", `${target.user}@${target.host}`);
-  if ("command" in session) args.push(...session.command);
+  if ("command" in session) args.push(...remoteWords(session.command));
   return args;
+}
+
+/**
+ * ssh joins its command words with spaces for the remote shell. One word is a whole shell line
+ * (`'docker ps | wc -l'`) and goes as it is; several words are each quoted, so each stays one
+ * argument there (`docker node ls --format '{{.Hostname}} {{.Status}}'`).
+ */
+export function remoteWords(words: string[]): string[] {
+  return words.length === 1 ? words : words.map(shellQuote);
 }

@@ -80,6 +80,11 @@ describe.runIf(e2eEnabled())("swarm lifecycle on the docker lab", () => {
     const npmSsh = (...args: string[]) => execFileSync("npm", ["run", "-s", "ssh", "--", ...args], { encoding: "utf8", env: cliEnv() });
     expect(lines(npmSsh("docker node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual(ready);
     expect(npmSsh("worker2", "hostname").trim()).toBe("worker2");
+    // several words: each stays one argument on the node (spaces, quotes, a pipe, $ and * are not the shell's)
+    expect(lines(npmSsh("docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}"))).toEqual(ready);
+    expect(npmSsh("worker1", "printf", "%s\\n", "it's", "a | b", "$HOME", "*").split("\n").slice(0, -1)).toEqual(["it's", "a | b", "$HOME", "*"]);
+    // one word is a whole shell line, as before
+    expect(npmSsh("docker node ls -q | wc -l").trim()).toBe("3");
 
     // DOCKER_HOST=ssh://... with the cluster key: docker runs `ssh` from PATH, here one that uses the helpers' ssh_config
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-key-"));

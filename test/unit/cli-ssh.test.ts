@@ -11,8 +11,17 @@ const LAB = { host: "172.28.0.2", port: 22, user: "root" };
 const BEHIND_BASTION = { host: "10.0.0.7", port: 2222, user: "admin", jump: { host: "bastion.example", port: 2200, user: "jump" } };
 
 describe("the ssh command line", () => {
+  it("keeps each of several words one argument for the remote shell; one word is a whole shell line", () => {
+    const words = ["docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}}", "a'b", "$HOME", "*", "|"];
+    const remote = sshArgv(LAB, FILES, { command: words }).slice(6).join(" ");
+    // what the remote shell makes of the line ssh sends: the same words
+    const r = spawnSync("bash", ["-c", `printf '%s\\n' ${remote}`], { encoding: "utf8" });
+    expect(r.stdout.split("\n").slice(0, -1)).toEqual(words);
+    expect(sshArgv(LAB, FILES, { command: ["docker ps | wc -l"] }).slice(-1)).toEqual(["docker ps | wc -l"]);
+  });
+
   it("a command on a lab node: the config file, the port, `--`, then user@host and the words", () => {
-    expect(sshArgv(LAB, FILES, { command: ["docker", "node", "ls"] })).toEqual(["-F", "/tmp/s/config", "-p", "22", "--", "root@172.28.0.2", "docker", "node", "ls"]);
+    expect(sshArgv(LAB, FILES, { command: ["docker", "node", "ls"] })).toEqual(["-F", "/tmp/s/config", "-p", "22", "--", "root@172.28.0.2", "'docker'", "'node'", "'ls'"]);
   });
 
   it("a shell gets a terminal", () => {
