@@ -8,21 +8,16 @@ import { ClusterServices } from "./components/services";
 import { buildImages, planBuilds } from "./components/services/build";
 import { readRegistryTls } from "./components/services/registryTls";
 import { collectStacks, deployStacks, stacksOutput } from "./components/stacks";
+import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
 import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { readPreviousManagers } from "./components/swarm/previous";
 import { checkQuorum } from "./components/swarm/quorum";
 
-/**
- * Managers of the last deployment in config order (the first one initialised the swarm), from this
- * stack's own outputs: none on its first `up` or `preview`. Failing to read them is an error.
- */
-async function previousManagers(): Promise<string[]> {
-  return readPreviousManagers(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-}
 
 export = async () => {
   quietRpcDebug();
+  reportFailuresOnce();
   const source = `Pulumi.${pulumi.getStack()}.yaml`;
   const root = process.cwd();
 
@@ -30,7 +25,11 @@ export = async () => {
   // the config (first: the rest depends on it), the manager set against the last deployment, every
   // stack file, what the stacks ask of the cluster, the builds and the registry's certificate files.
   const cfg = loadClusterConfig(pulumi.runtime.allConfig(), source);
-  const quorum = checkQuorum(await previousManagers(), cfg.nodes);
+  // The last deployment of this very stack: its managers for the quorum checks (none on the first
+  // `up` or `preview`; failing to read them is an error), its outputs to keep when a resource fails.
+  const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const last = new pulumi.StackReference(self);
+  const quorum = checkQuorum(await readPreviousManagers(self, last), cfg.nodes);
   quorum.warnings.forEach((w) => pulumi.log.warn(w));
   const problems: Problem[] = quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message }));
   const { prepared: stackFiles, problems: stackProblems } = collectStacks(cfg, root, { configSource: source, env: process.env });
@@ -62,7 +61,7 @@ export = async () => {
     images: built,
   });
 
-  return {
+  return keepLastOnFailure({
     cluster: cfg.name,
     // the swarm's ID, and what the last run that changed it did (kept, initialised, recovered)
     swarm: swarm.swarm,
@@ -95,5 +94,5 @@ export = async () => {
     ),
     // per stack, per service: swarm name, mode, desired replicas
     stacks: stacksOutput(stacks, stackFiles),
-  };
+  }, last);
 };

@@ -25,9 +25,9 @@ export function managersOf(nodes: unknown): string[] {
  * destroyed has an empty output map, so none and no error. A read that fails is an error: with no
  * managers the quorum checks would pass any change.
  */
-export async function readPreviousManagers(stack: string): Promise<string[]> {
+export async function readPreviousManagers(stack: string, ref: Pick<pulumi.StackReference, "getOutputDetails"> = new pulumi.StackReference(stack)): Promise<string[]> {
   try {
-    const details = await new pulumi.StackReference(stack).getOutputDetails("nodes");
+    const details = await ref.getOutputDetails("nodes");
     return managersOf(details.value ?? details.secretValue);
   } catch (e) {
     throw new Error(

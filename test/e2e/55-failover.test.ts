@@ -143,7 +143,9 @@ describe.runIf(e2eEnabled())("failover drills: three managers, any of them lost"
       expect(ssh.stdout.trim().split("\n").sort()).toEqual(NODES.map((n) => n.name));
       const status = spawnSync("npm", ["run", "-s", "status"], { encoding: "utf8", env: cliEnv() });
       expect(status.status).toBe(0);
-      expect(status.stdout).toMatch(/^worker1\s+worker\s+active\s+ready\s+\S+\s+drill=leader-down zone=a/m);
+      expect(status.stdout).toMatch(/^worker1\s+worker\s+active\s+ready\s+\S+\s+zone=a$/m);
+      expect(status.stdout).toMatch(new RegExp(`^${recorded}\\s+manager\\s+active\\s+down`, "m"));
+      expect(status.stdout).not.toContain(`(asked ${recorded},`);
     } finally {
       await up(config());
     }
