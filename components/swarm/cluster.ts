@@ -95,7 +95,13 @@ export class SwarmCluster extends pulumi.ComponentResource {
       forceNewCluster: args.swarm.forceNewCluster,
       waitSeconds: timeout,
       sshRetrySeconds: retry,
-    }, { parent: this, dependsOn: managers.flatMap((m) => m.dependsOn) });
+    }, {
+      parent: this,
+      dependsOn: managers.flatMap((m) => m.dependsOn),
+      // Before, `swarm init` was a command of the first manager, whose delete made it leave the
+      // swarm: a stack made then updates this resource in its place instead of deleting that one.
+      aliases: [{ name: `${name}-${managers[0].name}-init`, type: "pulumi-nodejs:dynamic/swarmlab:Command" }],
+    });
     this.clusterId = bootstrap.clusterId;
     this.swarm = pulumi.all([bootstrap.clusterId, bootstrap.event]).apply(([clusterId, event]) => ({ clusterId, event }));
 
