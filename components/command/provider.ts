@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isRunFailure, parseEnvLines, runOnce, runPlanned, type RunPlan, type RunResult } from "./run";
+import { describeTarget, isRunFailure, parseEnvLines, runOnce, runPlanned, type RunPlan, type RunResult } from "./run";
 import { redact, type SshTarget } from "./ssh";
 
 /**
@@ -122,7 +122,7 @@ async function guardReplacement(olds: CommandInputs, guard: string): Promise<voi
   const res = await probe(olds, guard);
   if (!res || res.code === 0) return;
   const why = `${res.stderr}\n${res.stdout}`.trim().split("\n").slice(-15).join("\n") || `exit code ${res.code}`;
-  const where = olds.connection ? ` on ${olds.connection.user}@${olds.connection.host}:${olds.connection.port}` : "";
+  const where = res.target ? ` on ${describeTarget(res.target)}` : "";
   throw new Error(redact(`${olds.label}: cannot be replaced now${where}: ${why}`, olds.redact));
 }
 

@@ -15,6 +15,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Where it ran (the manager that answered, with `onManager`). */
+  target?: SshTarget;
 }
 
 /** Exit code of the manager guard: this host is not a manager with control of the swarm. */
@@ -152,7 +154,7 @@ export async function runPlanned(plan: RunPlan, script: string, exec: Exec, slee
     const misses: Attempt[] = [];
     for (const target of plan.targets) {
       const a = classify(await exec(target, body), target, !!plan.onManager);
-      if (a.outcome === "ok") return { code: 0, stdout: a.stdout, stderr: a.stderr };
+      if (a.outcome === "ok") return { code: 0, stdout: a.stdout, stderr: a.stderr, target };
       // Manager-side scripts are idempotent by contract, and the swarm's Raft log decides what
       // happened: when the manager went away mid-command (its connection broke), another may finish it.
       const managerLost = plan.onManager && a.outcome === "dropped";

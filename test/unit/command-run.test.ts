@@ -38,7 +38,7 @@ const managers = (o: Partial<RunPlan> = {}): RunPlan => ({ targets: [m1, m2, m3]
 describe("runPlanned", () => {
   it("retries an SSH failure before the command started, with backoff, and returns the output without the start marker", async () => {
     const f = scripted({ m1: [noAnswer, noAnswer, noAnswer, ok("hi\n")] });
-    await expect(runPlanned(one(m1), "true", f.exec, f.sleep)).resolves.toEqual({ code: 0, stdout: "hi\n", stderr: "" });
+    await expect(runPlanned(one(m1), "true", f.exec, f.sleep)).resolves.toEqual({ code: 0, stdout: "hi\n", stderr: "", target: m1 });
     expect(f.sleeps).toEqual([1, 2, 4]);
   });
 
