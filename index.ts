@@ -1,18 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { quietRpcDebug } from "./components/command/quietDebug";
-import { crossCheck } from "./components/config/crossChecks";
-import { ConfigError, gatherProblems, type Problem } from "./components/config/errors";
-import { loadClusterConfig } from "./components/config/load";
 import { createHosts } from "./components/hosts";
+import { preflight } from "./components/preflight";
 import { ClusterServices } from "./components/services";
-import { buildImages, planBuilds } from "./components/services/build";
-import { readRegistryTls } from "./components/services/registryTls";
-import { collectStacks, deployStacks, stacksOutput } from "./components/stacks";
+import { buildImages } from "./components/services/build";
+import { deployStacks, stacksOutput } from "./components/stacks";
 import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
 import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { readPreviousManagers } from "./components/swarm/previous";
-import { checkQuorum } from "./components/swarm/quorum";
 
 
 export = async () => {
@@ -21,27 +17,23 @@ export = async () => {
   const source = `Pulumi.${pulumi.getStack()}.yaml`;
   const root = process.cwd();
 
-  // Everything the user wrote is checked before any resource is registered, and reported at once:
-  // the config (first: the rest depends on it), the manager set against the last deployment, every
-  // stack file, what the stacks ask of the cluster, the builds and the registry's certificate files.
-  const cfg = loadClusterConfig(pulumi.runtime.allConfig(), source);
-  // The last deployment of this very stack: its managers for the quorum checks (none on the first
-  // `up` or `preview`; failing to read them is an error), its outputs to keep when a resource fails.
+  // Every check of the input (all problems at once), then of this machine, before any resource is
+  // registered (components/preflight.ts). The last deployment of this very stack gives its managers
+  // for the quorum checks (none on the first `up` or `preview`; failing to read them is an error)
+  // and its outputs to keep when a resource fails.
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const last = new pulumi.StackReference(self);
-  const quorum = checkQuorum(await readPreviousManagers(self, last), cfg.nodes);
-  quorum.warnings.forEach((w) => pulumi.log.warn(w));
-  const problems: Problem[] = quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message }));
-  const { prepared: stackFiles, problems: stackProblems } = collectStacks(cfg, root, { configSource: source, env: process.env });
-  problems.push(...stackProblems, ...crossCheck(cfg, stackFiles));
-  // services with `build:` are built and pushed to the cluster registry: refused here without one
-  const builds = gatherProblems(problems, () => planBuilds(stackFiles, { root, registryEnabled: cfg.registry.enabled }), []);
-  const registryTls = cfg.registry.enabled ? gatherProblems(problems, () => readRegistryTls(cfg.registry.tls, { root, source }), undefined) : undefined;
-  if (problems.length) throw new ConfigError(problems);
+  const { cfg, stackFiles, builds, registryTls, sideLoadIds, warnings } = await preflight(pulumi.runtime.allConfig(), {
+    source,
+    root,
+    env: process.env,
+    previousManagers: () => readPreviousManagers(self, last),
+  });
+  warnings.forEach((w) => pulumi.log.warn(w));
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
-  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls });
+  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds });
 
   // docker.Image (and so the docker provider plugin) only when a stack builds something
   const auth = cfg.registry.auth;

@@ -1,13 +1,15 @@
 /*
  * Validate stack files and print the compose YAML swarmlab would deploy, like `docker stack config`.
  *   node --import tsx scripts/validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <file>...
- * Warnings go to stderr; on any error every problem is printed and the exit code is 1.
+ * Each file goes through what `pulumi up` does with it (components/stacks prepareStack: interpolation,
+ * env files, secret and config files, rendering; builds checked as with a registry). Warnings go to
+ * stderr; every problem of every file given is printed, then the exit code is 1.
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../components/config/errors";
+import { formatProblem, gatherProblems } from "../components/config/errors";
+import { planBuilds } from "../components/services/build";
+import { prepareStack } from "../components/stacks";
 import { renderCompose } from "../components/stacks/compose";
-import { inlineEnvFiles } from "../components/stacks/envFiles";
-import { loadStackFile } from "../components/stacks/load";
 
 const usage = "usage: validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <stack file>...";
 
@@ -30,28 +32,28 @@ function main(argv: string[]): number {
   const errors: string[] = [];
   const documents: string[] = [];
   for (const file of positionals) {
-    try {
-      // ${VAR} from this shell, as docker stack deploy would take them
-      const loaded = loadStackFile(file, { env: process.env });
-      for (const warning of loaded.warnings) console.error(`warning: ${warning}`);
-      // env_file is read here, as the deploy would (the manager does not have the files)
-      const inlined = inlineEnvFiles(loaded.stack, file, file, process.env);
-      if (inlined.problems.length) throw new ConfigError(inlined.problems);
-      const yaml = renderCompose(inlined.stack, {
-        name: loaded.name,
-        source: file,
-        traefikNetwork: values["traefik-network"],
-        traefikCertResolver: values["cert-resolver"],
-        defaults: {
-          endpointMode: values.dnsrr ? "dnsrr" : undefined,
-          publishMode: values["host-ports"] ? "host" : undefined,
-        },
-      });
-      documents.push(`# stack ${loaded.name} (${file})\n${yaml}`);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      errors.push(err.message);
+    // what pulumi up does with a stack file: ${VAR} from this shell, env files, secret and config
+    // files, the compose YAML rendered; builds checked as with a cluster registry
+    const { prepared, problems } = prepareStack({ file }, { root: process.cwd(), env: process.env, traefikNetwork: values["traefik-network"] });
+    const builds = prepared ? gatherProblems(problems, () => planBuilds([prepared], { root: process.cwd(), registryEnabled: true }), []) : [];
+    if (problems.length || !prepared) {
+      errors.push(...problems.map(formatProblem));
+      continue;
     }
+    for (const warning of prepared.warnings) console.error(`warning: ${warning}`);
+    const built = Object.fromEntries(builds.map((b) => [b.service, `<registry>/${b.repository}:<digest>`]));
+    const yaml = renderCompose(prepared.stack, {
+      name: prepared.name,
+      source: prepared.file,
+      images: built,
+      traefikNetwork: values["traefik-network"],
+      traefikCertResolver: values["cert-resolver"],
+      defaults: {
+        endpointMode: values.dnsrr ? "dnsrr" : undefined,
+        publishMode: values["host-ports"] ? "host" : undefined,
+      },
+    });
+    documents.push(`# stack ${prepared.name} (${prepared.file})\n${yaml}`);
   }
   if (errors.length > 0) {
     console.error(errors.join("\n"));

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { hostsSchema } from "./hosts";
+import { cidrSubnet, dockerName, imageReference, overlaps, parseCidr } from "./dockerRules";
+import { checkHostsAgainstNodes, hostsSchema } from "./hosts";
 
-/** Names that end up in container names, hostnames and labels. */
+/** The cluster name: swarmlab's own rule (it prefixes container, volume, network and server names, and is a label value). */
 export const dnsName = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "a lower-case DNS name (letters, digits, '-')");
@@ -17,7 +18,7 @@ export const labelsSchema = z.record(labelKey, z.string()).describe("key=value l
 
 export const nodeSchema = z
   .object({
-    name: dnsName.describe("node name: the container/VM name and the swarm hostname"),
+    name: dockerName("node").describe("node name: the container/VM name and the swarm hostname"),
     role: roleSchema.default("worker"),
     labels: labelsSchema.default({}),
     availability: availabilitySchema.default("active"),
@@ -27,13 +28,10 @@ export type NodeConfig = z.infer<typeof nodeSchema>;
 
 export const overlayNetworkSchema = z
   .object({
-    name: dnsName,
+    name: dockerName("network"),
     attachable: z.boolean().default(true).describe("standalone containers may join it (docker run --network)"),
     encrypted: z.boolean().default(false).describe("IPsec between nodes for this network's VXLAN traffic (costs CPU)"),
-    subnet: z
-      .string()
-      .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "a CIDR subnet like 10.20.0.0/24")
-      .optional(),
+    subnet: cidrSubnet("10.20.0.0/24").optional(),
     labels: labelsSchema.default({}),
   })
   .strict();
@@ -42,7 +40,7 @@ export type OverlayNetworkConfig = z.infer<typeof overlayNetworkSchema>;
 export const registrySchema = z
   .object({
     enabled: z.boolean().default(true),
-    image: z.string().default("registry:2").describe("registry image (CNCF distribution)"),
+    image: imageReference.default("registry:2").describe("registry image (CNCF distribution)"),
     port: z.number().int().min(1).max(65535).default(5000),
     tls: z
       .object({
@@ -72,8 +70,8 @@ export const publishModeSchema = z
 export const traefikSchema = z
   .object({
     enabled: z.boolean().default(true),
-    image: z.string().default("traefik:v3.5"),
-    network: dnsName.default("traefik-public").describe("overlay network shared by Traefik and exposed services"),
+    image: imageReference.default("traefik:v3.5"),
+    network: dockerName("network").default("traefik-public").describe("overlay network shared by Traefik and exposed services"),
     httpPort: z.number().int().min(1).max(65535).default(80),
     httpsPort: z.number().int().min(1).max(65535).default(443),
     dashboardPort: z.number().int().min(1).max(65535).default(8080),
@@ -101,7 +99,7 @@ export type TraefikConfig = z.infer<typeof traefikSchema>;
 export const visualizerSchema = z
   .object({
     enabled: z.boolean().default(false),
-    image: z.string().default("dockersamples/visualizer"),
+    image: imageReference.default("dockersamples/visualizer"),
     port: z.number().int().min(1).max(65535).default(8081),
   })
   .strict();
@@ -114,7 +112,7 @@ export const swarmSchema = z
       .default("auto")
       .describe("auto: virtual IPs where the kernel has IPVS, DNS round robin where it has not"),
     dataPathPort: z.number().int().min(1024).max(65535).optional().describe("VXLAN port (default 4789)"),
-    defaultAddrPool: z.string().optional().describe("CIDR pool for overlay networks (docker swarm init --default-addr-pool)"),
+    defaultAddrPool: cidrSubnet("10.0.0.0/8").optional().describe("CIDR pool for overlay networks (docker swarm init --default-addr-pool)"),
     readyTimeoutSeconds: z.number().int().min(10).default(300),
     sshRetrySeconds: z
       .number()
@@ -134,7 +132,7 @@ export const stackRefSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "a stack name (lower-case letters, digits, '_', '-')"),
     file: z.string().min(1).describe("path of the stack file, relative to the project"),
-    images: z.record(z.string(), z.string()).default({}).describe("image overrides: service name or image -> reference"),
+    images: z.record(z.string(), imageReference).default({}).describe("image overrides: service name or image -> reference"),
     replicas: z.record(z.string(), z.number().int().min(0)).optional().describe("replica overrides: service name -> desired tasks"),
     secrets: z
       .record(z.string(), z.string())
@@ -147,7 +145,7 @@ export type StackRef = z.infer<typeof stackRefSchema>;
 
 export const imagesSchema = z
   .object({
-    sideLoad: z.array(z.string().min(1)).default([]).describe("local images copied into every node (like kind load docker-image)"),
+    sideLoad: z.array(imageReference).default([]).describe("local images copied into every node (like kind load docker-image)"),
   })
   .strict();
 
@@ -195,6 +193,8 @@ function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
   if (managers.length === 0) {
     ctx.addIssue({ code: "custom", path: ["nodes"], message: 'expected at least one node with role "manager", got none' });
   }
+  for (const p of checkHostsAgainstNodes(c.hosts, c.nodes)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  checkSubnets(c, ctx);
   const nets = c.networks.map((n) => n.name);
   for (const dup of duplicates(nets)) {
     ctx.addIssue({ code: "custom", path: ["networks", nets.lastIndexOf(dup), "name"], message: `duplicate network name "${dup}"` });
@@ -242,4 +242,20 @@ function checkCluster(c: ClusterConfig, ctx: z.RefinementCtx): void {
   if (c.traefik.acme && c.traefik.enabled === false) {
     ctx.addIssue({ code: "custom", path: ["traefik", "acme"], message: "ACME needs traefik.enabled: true" });
   }
+}
+
+/** Overlay networks must not overlap each other, nor the network the nodes themselves are on. */
+function checkSubnets(c: ClusterConfig, ctx: z.RefinementCtx): void {
+  const seen: { cidr: Exclude<ReturnType<typeof parseCidr>, string>; key: string }[] = [];
+  if (c.hosts.kind !== "ssh") {
+    const lab = parseCidr(c.hosts.subnet);
+    if (typeof lab !== "string") seen.push({ cidr: lab, key: `hosts.subnet (${c.hosts.subnet}, the nodes' own network)` });
+  }
+  c.networks.forEach((n, i) => {
+    const cidr = n.subnet === undefined ? undefined : parseCidr(n.subnet);
+    if (!cidr || typeof cidr === "string") return;
+    const other = seen.find((s) => overlaps(s.cidr, cidr));
+    if (other) ctx.addIssue({ code: "custom", path: ["networks", i, "subnet"], message: `${n.subnet} overlaps ${other.key}: give each network a range of its own` });
+    else seen.push({ cidr, key: `networks[${i}].subnet (${n.subnet})` });
+  });
 }

@@ -3,6 +3,7 @@
  * still impossible on this cluster. Checked before any resource is registered.
  */
 import { type ClusterConfig, servicePorts } from "./cluster";
+import { type Cidr, overlaps, parseCidr } from "./dockerRules";
 import type { Problem } from "./errors";
 import { portRules, type Stack } from "./stack";
 
@@ -82,6 +83,31 @@ function checkPorts(cfg: ClusterConfig, stacks: StackUnderCheck[]): Problem[] {
   return problems;
 }
 
+/** A stack's own subnets (ipam.config) must not overlap the nodes' network, the cluster's overlay networks or each other. */
+function checkSubnets(cfg: ClusterConfig, stacks: StackUnderCheck[]): Problem[] {
+  const taken: { cidr: Cidr; owner: string }[] = [];
+  const claim = (text: string | undefined, owner: string): string | undefined => {
+    const cidr = text === undefined ? undefined : parseCidr(text);
+    if (!cidr || typeof cidr === "string") return undefined;
+    const other = taken.find((t) => overlaps(t.cidr, cidr));
+    if (!other) taken.push({ cidr, owner });
+    return other?.owner;
+  };
+  if (cfg.hosts.kind !== "ssh") claim(cfg.hosts.subnet, `swarmlab:hosts.subnet (${cfg.hosts.subnet}, the nodes' own network)`);
+  cfg.networks.forEach((n, i) => claim(n.subnet, `swarmlab:networks[${i}] (${n.subnet})`));
+  const problems: Problem[] = [];
+  for (const s of stacks) {
+    for (const [key, net] of Object.entries(s.stack.networks ?? {})) {
+      if (!net || net.external) continue;
+      (net.ipam?.config ?? []).forEach((c, i) => {
+        const other = claim(c.subnet, `${s.file} (networks.${key}, ${c.subnet})`);
+        if (other) problems.push({ source: s.file, path: `networks.${key}.ipam.config[${i}].subnet`, message: `${c.subnet} overlaps ${other}: give each network a range of its own` });
+      });
+    }
+  }
+  return problems;
+}
+
 export function crossCheck(cfg: ClusterConfig, stacks: StackUnderCheck[]): Problem[] {
-  return [...stacks.flatMap((s) => [...checkConstraints(cfg, s), ...checkExternalNetworks(cfg, s)]), ...checkPorts(cfg, stacks)];
+  return [...stacks.flatMap((s) => [...checkConstraints(cfg, s), ...checkExternalNetworks(cfg, s)]), ...checkPorts(cfg, stacks), ...checkSubnets(cfg, stacks)];
 }

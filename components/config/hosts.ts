@@ -1,14 +1,30 @@
 import { z } from "zod";
+import { imageReference, parseCidr, ruleString } from "./dockerRules";
 
 const port = z.number().int().min(1).max(65535);
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "an IPv4 address like 192.168.56.10");
-const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "a CIDR subnet like 172.28.0.0/24");
+
+/** Most nodes a lab subnet holds: addresses .10 to .249 of its first /24, one per node. */
+export const MAX_LAB_NODES = 240;
+
+/**
+ * The network nodes get fixed addresses in (docker-lab, vagrant, hcloud): valid CIDR, and a /24 or
+ * larger, since addresses are taken from .10 to .249 of its first /24.
+ */
+const labSubnet = (example: string) =>
+  ruleString((v) => {
+    const c = parseCidr(v, example);
+    if (typeof c === "string") return c;
+    if (c.bits > 24) return `expected a /24 or larger network (a prefix length of 24 or less: nodes get addresses .10 to .249 of its first /24), got ${JSON.stringify(v)}`;
+    return undefined;
+  });
+const cidr = labSubnet("172.28.0.0/24");
 
 /** The embedded default: every node is a container running its own dockerd and sshd (like kind). */
 export const dockerLabSchema = z
   .object({
     kind: z.literal("docker-lab"),
-    image: z.string().default("swarmlab/node:latest").describe("lab node image (built from images/node when missing)"),
+    image: imageReference.default("swarmlab/node:latest").describe("lab node image (built from images/node when missing)"),
     subnet: cidr.default("172.28.0.0/24").describe("subnet of the lab network; nodes get static addresses from .10 up"),
     privileged: z
       .union([z.boolean(), z.literal("auto")])
@@ -102,7 +118,7 @@ export const vagrantSchema = z
       .describe("libvirt only: kvm (hardware virtualisation) or qemu (software emulation, slower: where nested KVM cannot boot a guest)"),
     cpus: z.number().int().min(1).default(2),
     memory: z.number().int().min(512).default(2048).describe("MiB per VM"),
-    subnet: cidr.default("192.168.56.0/24").describe("private network; each node gets a fixed address from .10 up, derived from its name"),
+    subnet: labSubnet("192.168.56.0/24").default("192.168.56.0/24").describe("private network; each node gets a fixed address from .10 up, derived from its name"),
     domain: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "a DNS domain like lan or lab.example.com")
@@ -132,7 +148,7 @@ export const hcloudSchema = z
     worker: serverSchema.optional().describe("overrides for worker nodes"),
     nodes: z.record(z.string(), serverSchema).default({}).describe("overrides per node name (win over the role's)"),
     networkZone: z.string().default("eu-central"),
-    subnet: cidr.default("10.10.0.0/24").describe("private subnet; each node gets a fixed address from .10 up, derived from its name"),
+    subnet: labSubnet("10.10.0.0/24").default("10.10.0.0/24").describe("private subnet; each node gets a fixed address from .10 up, derived from its name"),
     publishedPorts: z.array(port).default([80, 443]).describe("ports opened to the world besides 22"),
     publicKey: z.string().min(1).optional().describe("an existing key pair to use instead of the generated cluster key (with privateKey)"),
     privateKey: z.string().min(1).optional().describe("set with pulumi config set --secret --path swarmlab:hosts.privateKey"),
@@ -152,6 +168,16 @@ export type HcloudHosts = z.infer<typeof hcloudSchema>;
 export const hostsSchema = z.discriminatedUnion("kind", [dockerLabSchema, sshHostsSchema, vagrantSchema, hcloudSchema]);
 export type HostsConfig = z.infer<typeof hostsSchema>;
 
+/** Which network zone each Hetzner location belongs to (a server can only join a subnet of its zone). */
+export const LOCATION_ZONES: Record<string, string> = {
+  nbg1: "eu-central",
+  fsn1: "eu-central",
+  hel1: "eu-central",
+  ash: "us-east",
+  hil: "us-west",
+  sin: "ap-southeast",
+};
+
 /** A problem found by comparing hosts with nodes: the path under `hosts` and what is wrong. */
 export interface HostsProblem {
   path: (string | number)[];
@@ -162,8 +188,12 @@ export interface HostsProblem {
  * Cross-checks that need the node list: every ssh node has an inventory entry and every entry a
  * node; per-node hcloud overrides name configured nodes. Run before any resource is registered.
  */
-export function checkHostsAgainstNodes(hosts: HostsConfig, nodeNames: readonly string[]): HostsProblem[] {
-  const problems: HostsProblem[] = [];
+export function checkHostsAgainstNodes(hosts: HostsConfig, nodes: readonly { name: string; role: string }[]): HostsProblem[] {
+  const nodeNames = nodes.map((n) => n.name);
+  const problems: HostsProblem[] = hosts.kind === "hcloud" ? hcloudZoneProblems(hosts, nodes) : [];
+  if (hosts.kind !== "ssh" && nodes.length > MAX_LAB_NODES) {
+    problems.push({ path: ["hosts", "subnet"], message: `at most ${MAX_LAB_NODES} nodes get an address in a lab subnet (.10 to .249), got ${nodes.length} nodes` });
+  }
   const entries = hosts.kind === "ssh" ? hosts.hosts : hosts.kind === "hcloud" ? hosts.nodes : hosts.kind === "docker-lab" ? hosts.addresses : undefined;
   if (!entries) return problems;
   const where = hosts.kind === "ssh" ? "hosts.hosts" : hosts.kind === "docker-lab" ? "hosts.addresses" : "hosts.nodes";
@@ -183,4 +213,24 @@ export function checkHostsAgainstNodes(hosts: HostsConfig, nodeNames: readonly s
     }
   }
   return problems;
+}
+
+/** Every location a node gets (its own, its role's or the default) must be in hosts.networkZone; reported where it is set. */
+function hcloudZoneProblems(hosts: HcloudHosts, nodes: readonly { name: string; role: string }[]): HostsProblem[] {
+  const problems = new Map<string, HostsProblem>();
+  for (const node of nodes) {
+    const role = node.role === "manager" ? "manager" : "worker";
+    const [path, location] = hosts.nodes[node.name]?.location
+      ? [["hosts", "nodes", node.name, "location"], hosts.nodes[node.name].location]
+      : hosts[role]?.location
+        ? [["hosts", role, "location"], hosts[role]?.location]
+        : [["hosts", "location"], hosts.location];
+    const zone = LOCATION_ZONES[location as string];
+    if (!zone || zone === hosts.networkZone || problems.has(path.join("."))) continue;
+    problems.set(path.join("."), {
+      path,
+      message: `location ${location} is in network zone ${zone}, but hosts.networkZone is ${hosts.networkZone}: servers can only join a private network of their own zone (node ${node.name})`,
+    });
+  }
+  return [...problems.values()];
 }

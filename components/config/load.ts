@@ -15,6 +15,30 @@ export function parseConfigValue(raw: string): unknown {
   }
 }
 
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours) between two short words. */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * Keys under a namespace that looks like a typo of `swarmlab:` (`swarmlb:nodes`, `Swarmlab:name`):
+ * Pulumi leaves other namespaces to their providers, so such a key would be silently ignored.
+ */
+export function configWarnings(raw: Record<string, string>, source: string): string[] {
+  return Object.keys(raw).flatMap((fullKey) => {
+    const ns = fullKey.includes(":") ? fullKey.slice(0, fullKey.indexOf(":")) : "";
+    if (ns === NAMESPACE || !ns || editDistance(ns.toLowerCase(), NAMESPACE) > 2) return [];
+    return [`${source}: ${fullKey}: the namespace "${ns}" looks like a typo of "${NAMESPACE}": this key is ignored (swarmlab reads only ${NAMESPACE}:* keys)`];
+  });
+}
+
 /**
  * Validates the whole `swarmlab:` namespace of a stack's config. `raw` is what
  * `pulumi.runtime.allConfig()` returns; `source` names the file the user edits.

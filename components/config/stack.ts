@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cidrSubnet, imageReferenceProblem, type NameKind, nameProblem, ruleString } from "./dockerRules";
 import { describeValue, formatPath, formatProblem } from "./errors";
 
 /*
@@ -95,7 +96,6 @@ const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a
 
 export const STACK_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 export const stackNameSchema = z.string().regex(STACK_NAME, "a stack name of lower-case letters, digits, _ and - (starting with a letter or digit)");
-const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
 // ---------------------------------------------------------------------------------------------
 // Ports
@@ -253,7 +253,8 @@ export type ServiceNetworks = z.infer<typeof serviceNetworks>;
 
 const CONSTRAINT_ATTRIBUTE = String.raw`(?:node\.(?:id|hostname|role|platform\.os|platform\.arch|labels\.[^\s=!]+)|engine\.labels\.[^\s=!]+)`;
 const CONSTRAINT = new RegExp(String.raw`^\s*(${CONSTRAINT_ATTRIBUTE})\s*(==|!=)\s*(\S(?:.*\S)?)\s*$`);
-const SPREAD = new RegExp(`^${CONSTRAINT_ATTRIBUTE}$`);
+/** Swarm spreads over labels only: any other attribute (node.id, node.hostname...) puts every node in one group, and has no effect. */
+const SPREAD = /^(?:node|engine)\.labels\.[^\s=!]+$/i;
 
 /** `node.role == manager`, `node.labels.db != true`, ...: an error message, or nothing when valid. */
 export function constraintError(constraint: string): string | undefined {
@@ -270,7 +271,10 @@ const placement = z.strictObject({
   preferences: z
     .array(
       z.strictObject({
-        spread: z.string().regex(SPREAD, 'a node attribute like "node.labels.zone"').describe("spread tasks evenly over the values of this attribute"),
+        spread: z
+          .string()
+          .regex(SPREAD, 'node.labels.<name> or engine.labels.<name> (swarm spreads over labels only: node.id, node.hostname and the rest are ignored)')
+          .describe("spread tasks evenly over the values of this label"),
       }),
     )
     .optional(),
@@ -386,7 +390,8 @@ const ignoredShape = Object.fromEntries(
 ) as { [K in IgnoredServiceKey]: z.ZodOptional<z.ZodUnknown> };
 
 export const serviceSchema = withExtensions({
-  image: z.string().min(1).optional().describe("image reference; required unless an image override names this service"),
+  // a value with `$` is one not interpolated (a failed variable, or a system stack read without environment): its own problem, if any
+  image: ruleString((v) => (v.includes("$") ? undefined : imageReferenceProblem(v))).optional().describe("image reference; required unless an image override names this service"),
   command: stringOrList.optional(),
   entrypoint: stringOrList.optional(),
   environment: listOrDict.optional(),
@@ -452,7 +457,13 @@ export const networkSchema = withExtensions({
   ipam: z
     .strictObject({
       driver: z.string().optional(),
-      config: z.array(z.strictObject({ subnet: z.string().describe("e.g. 10.20.0.0/24") })).optional(),
+      config: z
+        .array(
+          z.strictObject({
+            subnet: cidrSubnet("10.20.0.0/24").describe("e.g. 10.20.0.0/24"),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   labels: listOrDict.optional(),
@@ -564,7 +575,6 @@ export function crossFieldProblems(doc: unknown): CrossFieldProblem[] {
 
   for (const [name, service] of Object.entries(doc.services)) {
     const at = (...path: PropertyKey[]) => ["services", name, ...path];
-    if (!SERVICE_NAME.test(name)) problem(at(), `expected a service name of letters, digits, ".", "_" and "-", got ${describeValue(name)}`);
     if (!isRecord(service)) continue;
     if (service.image === undefined && service.build === undefined) {
       problem(at("image"), "is required (docker stack deploy runs an existing image; it does not build one)");
@@ -597,6 +607,53 @@ export function crossFieldProblems(doc: unknown): CrossFieldProblem[] {
         if (first) problem(at("ports", i), `published port ${key} is already used by ${first}`);
         else published.set(key, formatPath(at("ports", i)));
       }
+    }
+  }
+  problems.push(...externalProblems(doc));
+  return problems;
+}
+
+/** What docker's compose loader refuses with `external:` (docker/cli loader.go LoadNetworks, LoadVolumes). */
+function externalProblems(doc: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  for (const kind of ["network", "volume"] as const) {
+    const defs = doc[`${kind}s`];
+    if (!isRecord(defs)) continue;
+    for (const [key, def] of Object.entries(defs)) {
+      if (!isRecord(def) || !def.external) continue;
+      const at = [`${kind}s`, key];
+      if (kind === "volume") {
+        for (const field of ["driver", "driver_opts", "labels"]) {
+          if (def[field] !== undefined) problems.push({ path: [...at, field], message: `cannot be set on an external volume (docker: conflicting parameters "external" and "${field}"): the volume exists already, with its own` });
+        }
+      }
+      if (isRecord(def.external) && def.external.name !== undefined && def.name !== undefined) {
+        problems.push({ path: [...at, "external", "name"], message: `conflicts with ${kind}s.${key}.name (docker: "${kind}.external.name and ${kind}.name conflict; only use ${kind}.name"): keep name: and external: true` });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The names docker gives what a stack creates, checked against docker's rules: each service is
+ * `<stack>_<service>`, each network and volume `<stack>_<key>` unless it sets `name:`.
+ */
+export function swarmNameProblems(doc: unknown, stack: string): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  if (!isRecord(doc)) return problems;
+  const check = (kind: NameKind, path: PropertyKey[], name: string, full: string) => {
+    const message = nameProblem(kind, name, full);
+    if (message) problems.push({ path, message });
+  };
+  for (const name of isRecord(doc.services) ? Object.keys(doc.services) : []) check("service", ["services", name], name, `${stack}_${name}`);
+  for (const kind of ["network", "volume"] as const) {
+    const defs = doc[`${kind}s`];
+    for (const [key, def] of isRecord(defs) ? Object.entries(defs) : []) {
+      const d = isRecord(def) ? def : {};
+      if (d.external || (kind === "volume" && d.driver !== undefined && d.driver !== "local")) continue; // not created, or another driver's rules
+      if (typeof d.name === "string") check(kind, [`${kind}s`, key, "name"], d.name, d.name);
+      else check(kind, [`${kind}s`, key], key, `${stack}_${key}`);
     }
   }
   return problems;

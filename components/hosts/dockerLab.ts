@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
 import { shellQuote } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
+import { ConfigError } from "../config/errors";
 import type { DockerLabHosts } from "../config/hosts";
 import type { Host } from "./host";
 import { SshKeyPair } from "./sshKey";
@@ -100,20 +101,21 @@ export function usePublishedPorts(hosts: DockerLabHosts, platform: string, env: 
 /**
  * `privileged: auto`: users' engines accept --privileged, some hardened or nested ones refuse it
  * ("unable to apply caps"). One throw-away container tells which; the answer is stable per engine.
- * Any other failure (engine down, image missing, timeout) is no answer: it stops the run rather
- * than flip the nodes' security flags, which would replace every node.
+ * Any other failure (engine down, image missing, timeout) is no answer: it stops the run (a
+ * ConfigError naming the key) rather than flip the nodes' security flags, which would replace every node.
  */
-export function engineAcceptsPrivileged(image: string, env: NodeJS.ProcessEnv): boolean {
+export function engineAcceptsPrivileged(image: string, env: NodeJS.ProcessEnv, source = "swarmlab config"): boolean {
   const args = ["run", "--rm", "--privileged", "--network", "none", "--entrypoint", "true", image];
   const probe = spawnSync("docker", args, { env, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
   if (probe.status === 0) return true;
   const said = (probe.stderr ?? "").trim();
   if (/unable to apply caps|operation not permitted/i.test(said)) return false;
   const why = probe.error ? probe.error.message : said.split("\n").filter(Boolean).slice(-2).join(" ") || `exit code ${probe.status}`;
-  throw new Error(
-    `swarmlab:hosts.privileged is "auto", and the probe that tells whether this engine accepts --privileged failed (docker ${args.join(" ")}: ${why}): ` +
-      "fix the engine or the image, or set swarmlab:hosts.privileged to true or false",
-  );
+  throw new ConfigError([{
+    source,
+    path: "swarmlab:hosts.privileged",
+    message: `is "auto", and the probe that tells whether this engine accepts --privileged failed (docker ${args.join(" ")}: ${why}): fix the engine or the image, or set it to true or false`,
+  }]);
 }
 
 /** What a node needs to run dockerd inside a container: --privileged, or the explicit set for engines that refuse it. */

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
-import type { HcloudHosts } from "../config/hosts";
+import { type HcloudHosts, LOCATION_ZONES } from "../config/hosts";
 import { assignAddresses, labLabels } from "./dockerLab";
 import type { Host } from "./host";
 import { installDockerScript } from "./install";
@@ -37,15 +37,7 @@ export interface HcloudPlan {
   servers: CloudServerPlan[];
 }
 
-/** Which network zone each Hetzner location belongs to (a server can only join a subnet of its zone). */
-export const LOCATION_ZONES: Record<string, string> = {
-  nbg1: "eu-central",
-  fsn1: "eu-central",
-  hel1: "eu-central",
-  ash: "us-east",
-  hil: "us-west",
-  sin: "ap-southeast",
-};
+export { LOCATION_ZONES } from "../config/hosts";
 
 /** 10.10.0.0/24 -> 10.10.0.0/16; a /16 or wider subnet is its own network. */
 export function networkRangeFor(subnet: string): string {

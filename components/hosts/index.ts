@@ -1,7 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type ClusterConfig, servicePorts } from "../config/cluster";
-import { ConfigError, formatPath } from "../config/errors";
-import { checkHostsAgainstNodes } from "../config/hosts";
 import { DockerLab } from "./dockerLab";
 import { HcloudServers } from "./hcloud";
 import type { Host } from "./host";
@@ -10,15 +8,11 @@ import { VagrantLab } from "./vagrant";
 
 /**
  * One function per host kind, each returning the same `Host[]`. Adding a kind (a cloud, say) is one
- * new file in this folder and one line here. Problems that need both hosts and nodes (an ssh node
- * without an inventory entry...) are reported here, before any resource is registered.
+ * new file in this folder and one line here. `cfg` has passed loadClusterConfig, which checks hosts
+ * against nodes (an ssh node without an inventory entry, an hcloud location outside the zone...).
  */
-export function createHosts(cfg: ClusterConfig, opts: pulumi.ComponentResourceOptions = {}, source = `Pulumi.${pulumi.getStack()}.yaml`): Host[] {
+export function createHosts(cfg: ClusterConfig, opts: pulumi.ComponentResourceOptions = {}): Host[] {
   const h = cfg.hosts;
-  const problems = checkHostsAgainstNodes(h, cfg.nodes.map((n) => n.name));
-  if (problems.length) {
-    throw new ConfigError(problems.map((p) => ({ source, path: `swarmlab:${formatPath(p.path)}`, message: p.message })));
-  }
   const args = { cluster: cfg.name, nodes: cfg.nodes };
   switch (h.kind) {
     case "docker-lab":

@@ -215,8 +215,8 @@ const realProbe: Probe = (file, args) => {
 };
 
 /**
- * What must be installed before `vagrant up` can work, checked when the program runs (preview
- * included), before any resource: each missing piece is one sentence saying what to install.
+ * What must be installed before `vagrant up` can work, checked by the preflight (preview included)
+ * once the input is valid, before any resource: each missing piece is one sentence saying what to install.
  */
 export function vagrantPrerequisites(provider: VagrantHosts["provider"], probe: Probe = realProbe): string[] {
   const missing: string[] = [];
@@ -253,8 +253,6 @@ export interface VagrantLabArgs {
   nodes: NodeConfig[];
   /** The project: the environment lives in `<root>/.vagrant-lab/<cluster>`. */
   root?: string;
-  /** Replaces the plan-time check of the vagrant binary and provider (tests). */
-  probe?: Probe;
 }
 
 /**
@@ -268,8 +266,6 @@ export class VagrantLab extends pulumi.ComponentResource {
 
   constructor(name: string, args: VagrantLabArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:hosts:VagrantLab", name, {}, opts);
-    const missing = vagrantPrerequisites(args.hosts.provider, args.probe);
-    if (missing.length) throw new Error(missing.join("\n"));
     const plan = planVagrant(args.cluster, args.hosts, args.nodes, args.root ?? process.cwd());
     this.dir = plan.dir;
     const environment = {

@@ -51,9 +51,10 @@ export function sideLoadScript(image: string, node: string, target: SshTarget, r
 export class ImageDelivery extends pulumi.ComponentResource {
   readonly loaded: Command[] = [];
   /** `after`: what every copy waits for (the ready swarm: SSH and dockerd answer on every host). */
-  constructor(name: string, args: { images: string[]; hosts: Host[]; source: string; after?: pulumi.Resource[]; sshRetrySeconds?: number }, opts: pulumi.ComponentResourceOptions = {}) {
+  /** `ids`: each image's local ID when already read (the preflight checks that every image is here). */
+  constructor(name: string, args: { images: string[]; ids?: Record<string, string>; hosts: Host[]; source: string; after?: pulumi.Resource[]; sshRetrySeconds?: number }, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:services:ImageDelivery", name, {}, opts);
-    const ids = checkLocalImages(args.images, args.source);
+    const ids = args.ids ?? checkLocalImages(args.images, args.source);
     for (const image of args.images) {
       const slug = image.replace(/[^a-zA-Z0-9]+/g, "-");
       for (const h of args.hosts) {

@@ -45,6 +45,8 @@ export interface ClusterServicesArgs {
   source: string;
   /** The registry's own certificate files (registry.tls.certFile...), read before anything was registered. */
   registryTls?: RegistryTlsMaterial;
+  /** The local ID of each side-loaded image, read by the preflight (else read here). */
+  sideLoadIds?: Record<string, string>;
 }
 
 /**
@@ -79,7 +81,7 @@ export class ClusterServices extends pulumi.ComponentResource {
       );
 
     if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
       this.ready.push(...images.loaded);
     }
     const imagesLoaded = [...swarm.ready, ...this.ready];

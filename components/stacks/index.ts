@@ -3,6 +3,7 @@
  * loaded and checked up front (loadStacks: pure, throws one ConfigError listing the problems of
  * every file), then deployed once the swarm is ready (deployStacks: one StackDeployment each).
  */
+import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, StackRef } from "../config/cluster";
@@ -10,7 +11,7 @@ import { ConfigError, type Problem, formatPath } from "../config/errors";
 import type { Stack } from "../config/stack";
 import type { SshTarget } from "../command/ssh";
 import { type RenderOptions, renderCompose } from "./compose";
-import { loadStackFile } from "./load";
+import { parseStack } from "./load";
 import { inlineEnvFiles } from "./envFiles";
 import { planObjects, readObjectContents } from "./secrets";
 import { type ConvergeOptions, type PreparedStack, StackDeployment } from "./stack";
@@ -46,9 +47,100 @@ export function applyReplicas(stack: Stack, replicas: Record<string, number>, at
   return { stack: { ...stack, services }, problems };
 }
 
-function problemsOf(err: unknown, fallback: Problem): Problem[] {
-  if (err instanceof ConfigError) return err.problems;
-  return [{ ...fallback, message: (err as Error).message }];
+/** A file as messages show it: relative to the project when inside it, else absolute (never `../../..`). */
+export function shownPath(file: string, root: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** What one stack file is deployed with: the config entry, or the file alone (npm run validate). */
+export interface StackEntry {
+  /** The stack's name; default: the file's `name:`, else its file name. */
+  name?: string;
+  file: string;
+  images?: Record<string, string>;
+  replicas?: Record<string, number>;
+  secrets?: Record<string, string>;
+  timeoutSeconds?: number;
+}
+
+export interface PrepareOptions {
+  /** Project directory: the file is relative to it. */
+  root: string;
+  env?: Record<string, string | undefined>;
+  traefikNetwork?: string;
+  /** Where the entry is in the config (`Pulumi.dev.yaml`, `swarmlab:stacks[0]`), for problems of the entry itself. */
+  config?: { source: string; key: string };
+}
+
+function readStackText(file: string, shown: string, entry: StackEntry, opts: PrepareOptions): string | Problem {
+  const where = opts.config ? { source: opts.config.source, path: `${opts.config.key}.file` } : { source: shown, path: "" };
+  try {
+    if (statSync(file).isDirectory()) return { ...where, message: `${entry.file} is a directory: expected a stack file (compose YAML)` };
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : (code ?? (err as Error).message);
+    return { ...where, message: `cannot read the stack file ${shown}: ${why}${opts.config ? " (the path is relative to the project)" : ""}` };
+  }
+}
+
+/** Image overrides must name a service of the stack, or an image one of its services runs. */
+function overrideProblems(stack: Stack, images: Record<string, string>, shown: string, config: NonNullable<PrepareOptions["config"]>): Problem[] {
+  const services = Object.keys(stack.services);
+  const used = new Set(Object.values(stack.services).flatMap((s) => (s.image === undefined ? [] : [s.image])));
+  return Object.keys(images)
+    .filter((key) => !services.includes(key) && !used.has(key))
+    .map((key) => ({
+      source: config.source,
+      path: `${config.key}.images.${key}`,
+      message: `${shown} has no service "${key}" and none of its services runs the image "${key}" (services: ${services.sort().join(", ")})`,
+    }));
+}
+
+/**
+ * One stack file, the way `pulumi up` deploys it: read and validated (interpolated from `env`),
+ * overrides applied, env files and secret and config files read, objects named by content, and the
+ * compose YAML rendered once. Returns the prepared stack, or every problem of the file.
+ */
+export function prepareStack(entry: StackEntry, opts: PrepareOptions): { prepared?: PreparedStack; problems: Problem[] } {
+  const file = path.resolve(opts.root, entry.file);
+  const shown = shownPath(file, opts.root);
+  const text = readStackText(file, shown, entry, opts);
+  if (typeof text !== "string") return { problems: [text] };
+  try {
+    const loaded = parseStack(text, shown, { name: entry.name, env: opts.env ?? {} });
+    const name = loaded.name;
+    const config = opts.config;
+    const overridden = applyReplicas(loaded.stack, entry.replicas ?? {}, { source: config?.source ?? shown, path: [`${config?.key ?? ""}`, "replicas"], file: shown });
+    const inlined = inlineEnvFiles(overridden.stack, file, shown, opts.env);
+    const read = readObjectContents(inlined.stack, file, { values: entry.secrets, env: opts.env });
+    const planned = planObjects(name, inlined.stack, read.contents, shown);
+    const problems = [
+      ...(config ? overrideProblems(loaded.stack, entry.images ?? {}, shown, config) : []),
+      ...overridden.problems,
+      ...inlined.problems,
+      ...read.problems.map((p) => ({ ...p, source: shown })),
+      ...planned.problems,
+    ];
+    if (problems.length) return { problems };
+    // a service with build: gets the image swarmlab builds (services/build.ts), known only later
+    const built = Object.fromEntries(Object.entries(planned.stack.services).flatMap(([svc, s]) => (s.build === undefined ? [] : [[svc, `${name}/${svc}:pending`]])));
+    renderCompose(planned.stack, { name, source: shown, images: { ...built, ...entry.images }, traefikNetwork: opts.traefikNetwork });
+    const prepared: PreparedStack = {
+      name,
+      file: shown,
+      stack: planned.stack,
+      uploads: planned.uploads,
+      images: entry.images ?? {},
+      ...(entry.timeoutSeconds ? { timeoutSeconds: entry.timeoutSeconds } : {}),
+      warnings: loaded.warnings,
+    };
+    return { prepared, problems: [] };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { problems: err.problems };
+  }
 }
 
 /**
@@ -64,41 +156,14 @@ export function loadStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOpt
 
 /** Every configured stack file that is valid, and every problem of the others (so that all are reported at once). */
 export function collectStacks(cfg: ClusterConfig, root: string, opts: LoadStacksOptions = {}): { prepared: PreparedStack[]; problems: Problem[] } {
-  const configSource = opts.configSource ?? "swarmlab config";
+  const source = opts.configSource ?? "swarmlab config";
   const traefikNetwork = opts.traefikNetwork ?? (cfg.traefik.enabled ? cfg.traefik.network : undefined);
   const problems: Problem[] = [];
   const prepared: PreparedStack[] = [];
-  cfg.stacks.forEach((entry, i) => {
-    const ref: StackRef = entry;
-    const file = path.resolve(root, ref.file);
-    const shown = path.relative(root, file) || file;
-    try {
-      const loaded = loadStackFile(file, { name: ref.name, env: opts.env ?? {} });
-      const source = shown;
-      const overridden = applyReplicas(loaded.stack, ref.replicas ?? {}, { source: configSource, path: [`swarmlab:stacks[${i}]`, "replicas"], file: shown });
-      const inlined = inlineEnvFiles(overridden.stack, file, source, opts.env);
-      const read = readObjectContents(inlined.stack, file, { values: ref.secrets, env: opts.env });
-      const planned = planObjects(ref.name, inlined.stack, read.contents, source);
-      const found = [...overridden.problems, ...inlined.problems, ...read.problems.map((p) => ({ ...p, source })), ...planned.problems];
-      if (found.length) {
-        problems.push(...found);
-        return;
-      }
-      // a service with build: gets the image swarmlab builds (services/build.ts), known only later
-      const built = Object.fromEntries(Object.entries(planned.stack.services).flatMap(([svc, s]) => (s.build === undefined ? [] : [[svc, `${ref.name}/${svc}:pending`]])));
-      renderCompose(planned.stack, { name: ref.name, source, images: { ...built, ...ref.images }, traefikNetwork });
-      prepared.push({
-        name: ref.name,
-        file: shown,
-        stack: planned.stack,
-        uploads: planned.uploads,
-        images: ref.images ?? {},
-        ...(ref.timeoutSeconds ? { timeoutSeconds: ref.timeoutSeconds } : {}),
-        warnings: loaded.warnings.map((w) => w.replace(file, shown)),
-      });
-    } catch (err) {
-      problems.push(...problemsOf(err, { source: shown, path: "", message: "" }).map((p) => ({ ...p, source: p.source.replace(file, shown) })));
-    }
+  cfg.stacks.forEach((ref: StackRef, i) => {
+    const one = prepareStack(ref, { root, env: opts.env ?? {}, traefikNetwork, config: { source, key: `swarmlab:stacks[${i}]` } });
+    problems.push(...one.problems);
+    if (one.prepared) prepared.push(one.prepared);
   });
   return { prepared, problems };
 }

@@ -20,8 +20,8 @@ export const BAD_CONFIGS: [string, Record<string, unknown>, string][] = [
   ],
   [
     "the same lab address pinned twice",
-    { "swarmlab:hosts": { kind: "docker-lab", addresses: { worker1: "172.28.0.50", worker2: "172.28.0.50" } } },
-    'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker2: 172.28.0.50 is already pinned for node "worker1"',
+    { "swarmlab:hosts": { kind: "docker-lab", addresses: { manager1: "172.28.0.50", worker1: "172.28.0.50" } } },
+    'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker1: 172.28.0.50 is already pinned for node "manager1"',
   ],
   [
     "unknown top-level key",
@@ -56,7 +56,7 @@ export const BAD_CONFIGS: [string, Record<string, unknown>, string][] = [
   [
     "node name that is not a DNS name",
     { "swarmlab:nodes": [{ name: "Manager_1", role: "manager" }] },
-    "Pulumi.dev.yaml: swarmlab:nodes[0].name: expected a lower-case DNS name (letters, digits, '-'), got \"Manager_1\"",
+    'Pulumi.dev.yaml: swarmlab:nodes[0].name: expected a node name of letters, digits and "-", starting and ending with a letter or digit (an RFC 1123 host name label: the node\'s hostname, which the swarm lists nodes by), got "Manager_1"',
   ],
   [
     "duplicate node names",
@@ -103,8 +103,8 @@ export const BAD_CONFIGS: [string, Record<string, unknown>, string][] = [
   ],
   [
     "empty SSH host address",
-    { "swarmlab:hosts": { kind: "ssh", privateKeyFile: "~/.ssh/id", hosts: { m: { address: "" } } } },
-    'Pulumi.dev.yaml: swarmlab:hosts.hosts.m.address: expected a non-empty string of at least 1 character(s), got ""',
+    { "swarmlab:hosts": { kind: "ssh", privateKeyFile: "~/.ssh/id", hosts: { manager1: { address: "" }, worker1: { address: "10.0.0.2" } } } },
+    'Pulumi.dev.yaml: swarmlab:hosts.hosts.manager1.address: expected a non-empty string of at least 1 character(s), got ""',
   ],
   ["vagrant VM too small", { "swarmlab:hosts": { kind: "vagrant", memory: 100 } }, "Pulumi.dev.yaml: swarmlab:hosts.memory: expected a number >= 512, got 100"],
   [
@@ -205,6 +205,78 @@ export const BAD_CONFIGS: [string, Record<string, unknown>, string][] = [
   ],
   ["cluster name with capitals", { "swarmlab:name": "Lab" }, "Pulumi.dev.yaml: swarmlab:name: expected a lower-case DNS name (letters, digits, '-'), got \"Lab\""],
   ["side-loaded images given as text", { "swarmlab:images": { sideLoad: "app:dev" } }, 'Pulumi.dev.yaml: swarmlab:images.sideLoad: expected a list, got "app:dev"'],
+  // checks that used to come late, as plain errors with a stack trace
+  [
+    "lab subnet smaller than a /24",
+    { "swarmlab:hosts": { kind: "docker-lab", subnet: "172.28.0.0/30" } },
+    'Pulumi.dev.yaml: swarmlab:hosts.subnet: expected a /24 or larger network (a prefix length of 24 or less: nodes get addresses .10 to .249 of its first /24), got "172.28.0.0/30"',
+  ],
+  [
+    "ssh node without an inventory entry",
+    { "swarmlab:hosts": { kind: "ssh", privateKeyFile: "~/.ssh/id", hosts: { manager1: { address: "10.0.0.1" } } } },
+    'Pulumi.dev.yaml: swarmlab:hosts.hosts: node "worker1" has no inventory entry: add hosts.hosts.worker1.address (the machine it runs on)',
+  ],
+  [
+    "hcloud location outside the network zone",
+    { "swarmlab:hosts": { kind: "hcloud", nodes: { worker1: { location: "ash" } } } },
+    "Pulumi.dev.yaml: swarmlab:hosts.nodes.worker1.location: location ash is in network zone us-east, but hosts.networkZone is eu-central: servers can only join a private network of their own zone (node worker1)",
+  ],
+  // Docker's naming rules, and values docker cannot parse
+  [
+    "node name longer than a host name label",
+    { "swarmlab:nodes": [{ name: `m${"x".repeat(63)}`, role: "manager" }] },
+    `Pulumi.dev.yaml: swarmlab:nodes[0].name: expected a node name of at most 63 characters (an RFC 1123 host name label: the node's hostname, which the swarm lists nodes by), got "m${"x".repeat(63)}", 64 characters`,
+  ],
+  [
+    "overlay network name with a dot",
+    { "swarmlab:networks": [{ name: "app.net" }] },
+    'Pulumi.dev.yaml: swarmlab:networks[0].name: expected a network name of letters, digits, "-" and "_", starting and ending with a letter or digit (swarmkit: a DNS label), got "app.net"',
+  ],
+  [
+    "overlay network named like one every node has",
+    { "swarmlab:networks": [{ name: "ingress" }] },
+    'Pulumi.dev.yaml: swarmlab:networks[0].name: expected a network name other than "bridge", "host", "none", "ingress", "docker_gwbridge" (every swarm node has these networks already), got "ingress"',
+  ],
+  [
+    "overlay subnet that is not CIDR",
+    { "swarmlab:networks": [{ name: "app_net", subnet: "999.28.0.0/24" }] },
+    'Pulumi.dev.yaml: swarmlab:networks[0].subnet: expected a CIDR subnet like 10.20.0.0/24 (each of the 4 numbers 0 to 255), got "999.28.0.0/24": 999 is over 255',
+  ],
+  [
+    "overlay subnet with host bits set",
+    { "swarmlab:networks": [{ name: "app_net", subnet: "10.20.0.5/24" }] },
+    'Pulumi.dev.yaml: swarmlab:networks[0].subnet: expected a network address (no host bits set: docker refuses it), got "10.20.0.5/24": the network is 10.20.0.0/24',
+  ],
+  [
+    "overlay networks that overlap",
+    { "swarmlab:networks": [{ name: "a", subnet: "10.20.0.0/16" }, { name: "b", subnet: "10.20.5.0/24" }] },
+    "Pulumi.dev.yaml: swarmlab:networks[1].subnet: 10.20.5.0/24 overlaps networks[0].subnet (10.20.0.0/16): give each network a range of its own",
+  ],
+  [
+    "overlay network over the lab's own subnet",
+    { "swarmlab:networks": [{ name: "app_net", subnet: "172.28.0.0/25" }] },
+    "Pulumi.dev.yaml: swarmlab:networks[0].subnet: 172.28.0.0/25 overlaps hosts.subnet (172.28.0.0/24, the nodes' own network): give each network a range of its own",
+  ],
+  [
+    "default address pool that is not CIDR",
+    { "swarmlab:swarm": { defaultAddrPool: "10.0.0.0/40" } },
+    'Pulumi.dev.yaml: swarmlab:swarm.defaultAddrPool: expected a CIDR subnet like 10.0.0.0/8 (a prefix length of 0 to 32), got "10.0.0.0/40"',
+  ],
+  [
+    "side-loaded image with two tags",
+    { "swarmlab:images": { sideLoad: ["app:1:2"] } },
+    'Pulumi.dev.yaml: swarmlab:images.sideLoad[0]: expected an image reference [registry[:port]/]repository[:tag][@digest], like "nginx:1.27" or "172.28.0.10:5000/team/app:2" (docker: "invalid reference format"), got "app:1:2"',
+  ],
+  [
+    "Traefik image with upper case",
+    { "swarmlab:traefik": { image: "Traefik:v3.5" } },
+    'Pulumi.dev.yaml: swarmlab:traefik.image: expected an image reference whose repository is in lower case (docker: "repository name must be lowercase"), got "Traefik:v3.5"',
+  ],
+  [
+    "image override that docker cannot parse",
+    { "swarmlab:stacks": [{ name: "whoami", file: "stacks/whoami.yaml", images: { whoami: "WhoAmI" } }] },
+    'Pulumi.dev.yaml: swarmlab:stacks[0].images.whoami: expected an image reference whose repository is in lower case (docker: "repository name must be lowercase"), got "WhoAmI"',
+  ],
 ];
 
 /** [what, stack file text, the message after "<file>: "] */
@@ -226,7 +298,8 @@ export const BAD_STACK_FILES: [string, string, string][] = [
   ["constraint with =", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.role = manager"]}}}}', 'services.api.deploy.placement.constraints[0]: expected "<attribute> == <value>" or "<attribute> != <value>" with attribute node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>, got "node.role = manager"'],
   ["constraint attribute", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.label.db==true"]}}}}', 'services.api.deploy.placement.constraints[0]: expected "<attribute> == <value>" or "<attribute> != <value>" with attribute node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>, got "node.label.db==true"'],
   ["constraint role", 'services: {api: {image: x, deploy: {placement: {constraints: ["node.role==leader"]}}}}', 'services.api.deploy.placement.constraints[0]: expected node.role == manager or node.role == worker, got "node.role==leader"'],
-  ["spread preference", "services: {api: {image: x, deploy: {placement: {preferences: [{spread: zone}]}}}}", 'services.api.deploy.placement.preferences[0].spread: expected a node attribute like "node.labels.zone", got "zone"'],
+  ["spread preference", "services: {api: {image: x, deploy: {placement: {preferences: [{spread: zone}]}}}}", 'services.api.deploy.placement.preferences[0].spread: expected node.labels.<name> or engine.labels.<name> (swarm spreads over labels only: node.id, node.hostname and the rest are ignored), got "zone"'],
+  ["spread over node.id, which swarm ignores", "services: {api: {image: x, deploy: {placement: {preferences: [{spread: node.id}]}}}}", 'services.api.deploy.placement.preferences[0].spread: expected node.labels.<name> or engine.labels.<name> (swarm spreads over labels only: node.id, node.hostname and the rest are ignored), got "node.id"'],
   ["service key typo", "services: {api: {image: x, imgae: y}}", 'services.api: unknown key "imgae" (check the spelling; see the configuration reference in README.md)'],
   ["port text", 'services: {api: {image: x, ports: ["80:abc"]}}', 'services.api.ports[0]: expected a port like "80", "8080:80", "8080:80/udp" or "8000-8010:8000-8010", got "80:abc"'],
   ["port ranges", 'services: {api: {image: x, ports: ["8000-8010:80-81"]}}', 'services.api.ports[0]: expected a published range as long as the target range, got "8000-8010:80-81"'],
@@ -261,7 +334,25 @@ export const BAD_STACK_FILES: [string, string, string][] = [
   ["port in two ranges", 'services: {a: {image: x, ports: ["8000-8005:8000-8005", "8005:1"]}}', "services.a.ports[1]: published port 8005/tcp is already used by services.a.ports[0]"],
   ["ingress with dnsrr", "services: {a: {image: x, ports: [{target: 80, published: 80, mode: ingress}], deploy: {endpoint_mode: dnsrr}}}", "services.a.ports[0].mode: ingress publishing cannot be used with endpoint_mode: dnsrr (use mode: host)"],
   ["no image, no build", "services: {api: {command: [serve]}}", "services.api.image: is required (docker stack deploy runs an existing image; it does not build one)"],
-  ["bad service name", 'services: {"my api": {image: x}}', 'services.my api: expected a service name of letters, digits, ".", "_" and "-", got "my api"'],
+  ["bad service name", 'services: {"my api": {image: x}}', 'services.my api: expected a service name of letters, digits, "-" and "_", starting and ending with a letter or digit (swarmkit: a DNS label), got "my api" (service "web_my api" on the swarm)'],
+  ["service name with a dot, which swarmkit refuses", "services: {my.api: {image: x}}", 'services.my.api: expected a service name of letters, digits, "-" and "_", starting and ending with a letter or digit (swarmkit: a DNS label), got "my.api" (service "web_my.api" on the swarm)'],
+  [
+    "service name too long for a DNS label once prefixed with the stack",
+    `services: {${"a".repeat(60)}: {image: x}}`,
+    `services.${"a".repeat(60)}: expected a service name of at most 63 characters (swarmkit: a DNS label): this one may have at most 59, got "${"a".repeat(60)}" (service "web_${"a".repeat(60)}" on the swarm), 64 characters`,
+  ],
+  ["image with upper case in the repository", "services: {api: {image: Nginx:1.27}}", 'services.api.image: expected an image reference whose repository is in lower case (docker: "repository name must be lowercase"), got "Nginx:1.27"'],
+  ["image with two tags", "services: {api: {image: \"nginx:1.27:latest\"}}", 'services.api.image: expected an image reference [registry[:port]/]repository[:tag][@digest], like "nginx:1.27" or "172.28.0.10:5000/team/app:2" (docker: "invalid reference format"), got "nginx:1.27:latest"'],
+  ["external volume with a driver", "services: {api: {image: x}}\nvolumes: {data: {external: true, driver: local}}", 'volumes.data.driver: cannot be set on an external volume (docker: conflicting parameters "external" and "driver"): the volume exists already, with its own'],
+  [
+    "external network whose name conflicts with external.name",
+    "services: {api: {image: x}}\nnetworks: {front: {name: edge, external: {name: traefik-public}}}",
+    'networks.front.external.name: conflicts with networks.front.name (docker: "network.external.name and network.name conflict; only use network.name"): keep name: and external: true',
+  ],
+  ["network subnet that is not CIDR", "services: {api: {image: x}}\nnetworks: {back: {ipam: {config: [{subnet: 999.28.0.0/24}]}}}", 'networks.back.ipam.config[0].subnet: expected a CIDR subnet like 10.20.0.0/24 (each of the 4 numbers 0 to 255), got "999.28.0.0/24": 999 is over 255'],
+  ["network subnet with host bits set", "services: {api: {image: x}}\nnetworks: {back: {ipam: {config: [{subnet: 10.20.0.5/24}]}}}", 'networks.back.ipam.config[0].subnet: expected a network address (no host bits set: docker refuses it), got "10.20.0.5/24": the network is 10.20.0.0/24'],
+  ["network name docker refuses", "services: {api: {image: x}}\nnetworks: {back: {name: back.net}}", 'networks.back.name: expected a network name of letters, digits, "-" and "_", starting and ending with a letter or digit (swarmkit: a DNS label), got "back.net"'],
+  ["volume name the local driver refuses", "services: {api: {image: x}}\nvolumes: {data: {name: _data}}", 'volumes.data.name: expected a volume name of at least 2 characters: letters, digits, "_", "." and "-", starting with a letter or digit (docker\'s local volume driver), got "_data"'],
   ["secret without source", "services: {api: {image: x}}\nsecrets: {token: {name: t}}", "secrets.token: expected exactly one of file, environment or external: true, got 0"],
   ["secret with two sources", "services: {api: {image: x}}\nsecrets: {token: {file: ./t, environment: T}}", "secrets.token: expected exactly one of file, environment or external: true, got 2"],
   ["config without source", "services: {api: {image: x}}\nconfigs: {conf: {}}", "configs.conf: expected exactly one of file or external: true, got 0"],
@@ -278,4 +369,35 @@ export const BAD_STACK_FILES: [string, string, string][] = [
   ["x-swarmlab typo", "services: {api: {image: x, x-swarmlab: {expsoe: {}}}}", 'services.api.x-swarmlab: unknown key "expsoe" (check the spelling; see the configuration reference in README.md)'],
   ["yes is not a boolean (YAML 1.2)", "services: {api: {image: x, init: yes}}", 'services.api.init: expected true or false, got "yes"'],
   ["expose sticky", "services: {api: {image: x, x-swarmlab: {expose: {host: a.lab.local, port: 80, sticky: sometimes}}}}", 'services.api.x-swarmlab.expose.sticky: expected true or false, got "sometimes"'],
+];
+
+/** [what, stack file text, the message after "<file>" (YAML problems carry their line and column)] */
+export const BAD_YAML_FILES: [string, string, string][] = [
+  ["the file is empty", "", ": the file is empty: expected a stack file (services: ...)"],
+  ["only a comment", "# to do\n", ": the file is empty: expected a stack file (services: ...)"],
+  ["two YAML documents", "services: {a: {image: x}}\n---\nservices: {b: {image: y}}\n", ":2:1: one YAML document per stack file: this file has another after `---`; put each stack in a file of its own"],
+  ["a duplicated key", "services:\n  api:\n    image: x\n    image: y\n", ':4:5: duplicate key "image": a key may appear once in a mapping (docker refuses the file)'],
+  ["an unresolved alias", "services:\n  api:\n    image: *img\n", ":3:12: unresolved alias *img: no anchor &img is set before it"],
+  ["a merge key that is not a mapping", "x-img: &img nginx\nservices:\n  api:\n    <<: *img\n    image: x\n", ":4:9: a merge key (<<) takes a mapping, an alias of one or a list of them"],
+  [
+    "an alias bomb",
+    `x-a: &a [l, l, l, l, l, l, l, l, l]\n${["b", "c", "d", "e", "f"].map((k, i) => `x-${k}: &${k} [${Array(9).fill(`*${"abcde"[i]}`).join(", ")}]`).join("\n")}\nservices: {api: {image: x}}\n`,
+    ":2:10: too many alias uses (an alias bomb?): the aliases of this file expand to more than swarmlab reads",
+  ],
+  ["a syntax error", "services:\n  api: {image: x\n", ":3:1: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }"],
+];
+
+/** [what, one swarmlab:stacks entry (the project is the working directory), the whole message] */
+export const BAD_STACK_ENTRIES: [string, Record<string, unknown>, string][] = [
+  [
+    "an image override naming no service and no image of the stack",
+    { name: "whoami", file: "stacks/whoami.yaml", images: { whoamii: "traefik/whoami:v1.10" } },
+    'Pulumi.dev.yaml: swarmlab:stacks[0].images.whoamii: stacks/whoami.yaml has no service "whoamii" and none of its services runs the image "whoamii" (services: whoami)',
+  ],
+  ["a stack file that is a directory", { name: "web", file: "stacks" }, "Pulumi.dev.yaml: swarmlab:stacks[0].file: stacks is a directory: expected a stack file (compose YAML)"],
+  [
+    "a stack file that is not there",
+    { name: "web", file: "stacks/nope.yaml" },
+    "Pulumi.dev.yaml: swarmlab:stacks[0].file: cannot read the stack file stacks/nope.yaml: no such file (the path is relative to the project)",
+  ],
 ];

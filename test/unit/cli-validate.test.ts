@@ -66,6 +66,25 @@ describe("npm run validate", () => {
     ]);
   });
 
+  it("checks a stack file as pulumi up does (env files, secret files, builds), reporting every file given, then exits 1", () => {
+    const dir = tmp("swarmlab-validate-");
+    const a = path.join(dir, "a.yaml");
+    fs.writeFileSync(a, "services:\n  api:\n    image: x\n    secrets: [token]\n    env_file: api.env\nsecrets:\n  token: {file: ./token.txt}\n");
+    const b = path.join(dir, "b.yaml");
+    fs.writeFileSync(b, "services:\n  app:\n    build: ./app\n");
+    const c = path.join(dir, "c.yaml");
+    fs.writeFileSync(c, "services: {web: {image: Nginx}}\n");
+    const r = validate([a, b, c]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `${a}: services.api.env_file: cannot read ${dir}/api.env: ENOENT (paths are relative to the stack file)`,
+      `${a}: secrets.token.file: cannot read ${dir}/token.txt (ENOENT); the path is relative to the stack file`,
+      `${b}: services.app.build: the build context ${dir}/app is not a directory`,
+      `${c}: services.web.image: expected an image reference whose repository is in lower case (docker: "repository name must be lowercase"), got "Nginx"`,
+    ]);
+  });
+
   it("without a file prints its usage and exits 2", () => {
     const r = validate([]);
     expect(r.code).toBe(2);

@@ -71,9 +71,6 @@ services:
         traefik.http.routers.whoami_whoami.rule: Host(\`whoami.lab.local\`)
         traefik.http.services.whoami_whoami.loadbalancer.server.port: "80"
         traefik.swarm.network: traefik-public
-      placement:
-        preferences:
-          - spread: node.id
       replicas: 3
       restart_policy:
         condition: any

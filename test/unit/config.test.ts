@@ -3,7 +3,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
-import { CONFIG_KEYS, loadClusterConfig, parseConfigValue } from "../../components/config/load";
+import { CONFIG_KEYS, configWarnings, loadClusterConfig, parseConfigValue } from "../../components/config/load";
 import { BAD_CONFIG_BASE, BAD_CONFIGS, KNOWN } from "./bad-inputs";
 
 const SOURCE = "Pulumi.dev.yaml";
@@ -185,5 +185,25 @@ describe("loadClusterConfig: several problems at once", () => {
     expect(() => loadClusterConfig(asPulumiConfig({ "swarmlab:nodes": "x" }), "Pulumi.prod.yaml")).toThrow(
       'Pulumi.prod.yaml: swarmlab:nodes: expected a list, got "x"',
     );
+  });
+});
+
+describe("Docker's rules, not stricter", () => {
+  it("accepts the classic lab's overlay network app_net, a 63-character node name and upper case in a node name", () => {
+    const name = `m${"x".repeat(62)}`;
+    const cfg = load({ "swarmlab:nodes": [{ name, role: "manager" }, { name: "Worker1" }], "swarmlab:networks": [{ name: "app_net", subnet: "10.20.0.0/24" }] });
+    expect(cfg.networks[0].name).toBe("app_net");
+    expect(cfg.nodes.map((n) => n.name)).toEqual([name, "Worker1"]);
+  });
+});
+
+describe("configWarnings", () => {
+  it("names a key under a namespace that looks like a typo of swarmlab:, and leaves other providers' keys alone", () => {
+    const raw = asPulumiConfig({ "swarmlab:name": "lab", "swarmlb:nodes": [], "Swarmlab:name": "x", "swramlab:stacks": [], "hcloud:token": "t", "aws:region": "eu" });
+    expect(configWarnings(raw, SOURCE)).toEqual([
+      'Pulumi.dev.yaml: swarmlb:nodes: the namespace "swarmlb" looks like a typo of "swarmlab": this key is ignored (swarmlab reads only swarmlab:* keys)',
+      'Pulumi.dev.yaml: Swarmlab:name: the namespace "Swarmlab" looks like a typo of "swarmlab": this key is ignored (swarmlab reads only swarmlab:* keys)',
+      'Pulumi.dev.yaml: swramlab:stacks: the namespace "swramlab" looks like a typo of "swarmlab": this key is ignored (swarmlab reads only swarmlab:* keys)',
+    ]);
   });
 });

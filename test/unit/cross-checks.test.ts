@@ -17,6 +17,17 @@ const messages = (cfg: ReturnType<typeof cluster>, ...stacks: ReturnType<typeof 
   crossCheck(cfg, stacks).map((p) => `${p.source}: ${p.path}: ${p.message}`);
 
 describe("cross-checks between the cluster and its stacks", () => {
+  it("refuses a stack subnet that overlaps the nodes' network, a cluster overlay network or another stack's", () => {
+    const cfg = cluster({ networks: [{ name: "app_net", subnet: "10.20.0.0/16" }] });
+    const a = stack("stacks/a.yaml", "services: {api: {image: x}}\nnetworks:\n  lab: {ipam: {config: [{subnet: 172.28.0.128/25}]}}\n  own: {ipam: {config: [{subnet: 10.30.0.0/24}]}}\n");
+    const b = stack("stacks/b.yaml", "services: {api: {image: x}}\nnetworks:\n  app: {ipam: {config: [{subnet: 10.20.1.0/24}]}}\n  again: {ipam: {config: [{subnet: 10.30.0.0/25}]}}\n  ext: {external: true, name: app_net}\n");
+    expect(messages(cfg, a, b)).toEqual([
+      "stacks/a.yaml: networks.lab.ipam.config[0].subnet: 172.28.0.128/25 overlaps swarmlab:hosts.subnet (172.28.0.0/24, the nodes' own network): give each network a range of its own",
+      "stacks/b.yaml: networks.app.ipam.config[0].subnet: 10.20.1.0/24 overlaps swarmlab:networks[0] (10.20.0.0/16): give each network a range of its own",
+      "stacks/b.yaml: networks.again.ipam.config[0].subnet: 10.30.0.0/25 overlaps stacks/a.yaml (networks.own, 10.30.0.0/24): give each network a range of its own",
+    ]);
+  });
+
   it("accepts constraints that some node satisfies, and != constraints whatever they name", () => {
     const s = stack("stacks/web.yaml", "services:\n  db:\n    image: postgres\n    deploy:\n      placement:\n        constraints: [node.labels.db == true, node.role == manager, node.labels.zone != c, node.hostname == worker1]\n");
     expect(messages(cluster(), s)).toEqual([]);

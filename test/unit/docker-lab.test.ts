@@ -199,8 +199,8 @@ describe("engineAcceptsPrivileged", () => {
   it("stops the run when the probe fails for another reason, instead of guessing (a wrong guess replaces every node)", async () => {
     const f = fakeDocker(125, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock");
     try {
-      expect(() => engineAcceptsPrivileged("swarmlab/node:latest", f.env)).toThrow(
-        `swarmlab:hosts.privileged is "auto", and the probe that tells whether this engine accepts --privileged failed (docker run --rm --privileged --network none --entrypoint true swarmlab/node:latest: Cannot connect to the Docker daemon at unix:///var/run/docker.sock): fix the engine or the image, or set swarmlab:hosts.privileged to true or false`,
+      expect(() => engineAcceptsPrivileged("swarmlab/node:latest", f.env, "Pulumi.dev.yaml")).toThrow(
+        `Pulumi.dev.yaml: swarmlab:hosts.privileged: is "auto", and the probe that tells whether this engine accepts --privileged failed (docker run --rm --privileged --network none --entrypoint true swarmlab/node:latest: Cannot connect to the Docker daemon at unix:///var/run/docker.sock): fix the engine or the image, or set it to true or false`,
       );
     } finally {
       f.cleanup();
@@ -261,17 +261,16 @@ describe("nodeCreateScript", () => {
 });
 
 describe("pinned lab addresses", () => {
-  it("refuses a pin for a node that does not exist, before any resource", async () => {
+  it("refuses a pin for a node that does not exist, with the rest of the config (before any resource)", async () => {
     const { loadClusterConfig } = await import("../../components/config/load");
-    const { createHosts } = await import("../../components/hosts");
-    const cfg = loadClusterConfig(
+    const load = () => loadClusterConfig(
       {
         "swarmlab:nodes": JSON.stringify([{ name: "manager1", role: "manager" }, { name: "worker1" }]),
         "swarmlab:hosts": JSON.stringify({ kind: "docker-lab", privileged: true, reachability: "direct", addresses: { worker9: "172.28.0.50" } }),
       },
       "Pulumi.dev.yaml",
     );
-    expect(() => createHosts(cfg, {}, "Pulumi.dev.yaml")).toThrow(
+    expect(load).toThrow(
       'Pulumi.dev.yaml: swarmlab:hosts.addresses.worker9: "worker9" is not a node: expected one of "manager1", "worker1" (add it to nodes or remove this entry)',
     );
   });

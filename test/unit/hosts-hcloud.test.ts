@@ -55,10 +55,8 @@ describe("hcloud: plan", () => {
     expect(networkRangeFor("10.0.0.0/8")).toBe("10.0.0.0/8");
   });
 
-  it("refuses per-node settings for a node that does not exist, before any resource", async () => {
-    const { createHosts } = await import("../../components/hosts");
-    const cfg = config({ nodes: { worker3: { serverType: "cx32" } } });
-    expect(() => createHosts(cfg, {}, "Pulumi.prod.yaml")).toThrow(
+  it("refuses per-node settings for a node that does not exist, with the rest of the config (before any resource)", () => {
+    expect(() => config({ nodes: { worker3: { serverType: "cx32" } } })).toThrow(
       'Pulumi.prod.yaml: swarmlab:hosts.nodes.worker3: "worker3" is not a node: expected one of "manager1", "worker1", "worker2" (add it to nodes or remove this entry)',
     );
   });
@@ -109,7 +107,7 @@ describe("hcloud: resources", () => {
       { "swarmlab:name": name, "swarmlab:hosts": JSON.stringify({ kind: "hcloud", ...h }), "swarmlab:nodes": JSON.stringify([{ name: "manager1", role: "manager" }, { name: "worker1", labels: { zone: "a" } }]) },
       `Pulumi.${name}.yaml`,
     );
-    const list = createHosts(cfg, {}, `Pulumi.${name}.yaml`);
+    const list = createHosts(cfg);
     await registered(list.flatMap((x) => x.dependsOn));
     return list;
   }

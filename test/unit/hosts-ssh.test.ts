@@ -106,14 +106,13 @@ describe("ssh hosts: resources", () => {
     await setupMocks();
   });
 
-  it("refuses, before registering anything, a node without an inventory entry and an entry without a node", async () => {
-    const { createHosts } = await import("../../components/hosts");
-    const cfg = loadClusterConfig(
+  it("refuses, with the rest of the config (before registering anything), a node without an inventory entry and an entry without a node", () => {
+    const load = () => loadClusterConfig(
       sshConfig({ privateKey: "k", hosts: { manager1: { address: "a" }, worker9: { address: "b" } } }, [...NODES, { name: "worker2" }]),
       SOURCE,
     );
     const before = recorded().length;
-    expect(() => createHosts(cfg, {}, SOURCE)).toThrow(
+    expect(load).toThrow(
       [
         'Pulumi.prod.yaml: swarmlab:hosts.hosts: node "worker1" has no inventory entry: add hosts.hosts.worker1.address (the machine it runs on)',
         'Pulumi.prod.yaml: swarmlab:hosts.hosts: node "worker2" has no inventory entry: add hosts.hosts.worker2.address (the machine it runs on)',
@@ -133,7 +132,7 @@ describe("ssh hosts: resources", () => {
       }),
       SOURCE,
     );
-    const hosts = createHosts(cfg, {}, SOURCE);
+    const hosts = createHosts(cfg);
     await registered(hosts.flatMap((h) => h.dependsOn));
     const checks = recorded(COMMAND_TYPE).filter((r) => r.name.startsWith("prod-")).sort((a, b) => a.name.localeCompare(b.name));
     expect(checks.map((c) => c.name)).toEqual(["prod-manager1", "prod-worker1"]);
@@ -157,7 +156,7 @@ describe("ssh hosts: resources", () => {
   it("with installDocker false, the check fails on a host without Docker instead of installing", async () => {
     const { createHosts } = await import("../../components/hosts");
     const cfg = loadClusterConfig(asPulumiConfig({ name: "noinst", hosts: { kind: "ssh", privateKey: "k", installDocker: false, hosts: { manager1: { address: "h" } } }, nodes: [NODES[0]] }), SOURCE);
-    const hosts = createHosts(cfg, {}, SOURCE);
+    const hosts = createHosts(cfg);
     await registered(hosts.flatMap((h) => h.dependsOn));
     const c = recorded(COMMAND_TYPE).find((r) => r.name === "noinst-manager1");
     expect(c?.inputs.create).toContain("hosts.installDocker is false");

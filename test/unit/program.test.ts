@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BAD_CONFIG_BASE, BAD_CONFIGS, BAD_STACK_FILES } from "./bad-inputs";
+import { BAD_CONFIG_BASE, BAD_CONFIGS, BAD_STACK_ENTRIES, BAD_STACK_FILES, BAD_YAML_FILES } from "./bad-inputs";
 import { asPulumiConfig, recorded, resolve, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 
@@ -54,11 +54,12 @@ beforeAll(async () => {
 });
 
 describe("the program refuses bad input before registering anything", () => {
-  const rel = (file: string) => path.relative(process.cwd(), file);
+  // the stack files here are outside the project (in the system's temporary folder): shown whole, never as ../../..
+  const rel = (file: string) => file;
   const nothingCreated = (created: string[]) => created.filter((c) => !c.startsWith("pulumi:pulumi:StackReference"));
 
-  it(`the whole catalogue of bad inputs: ${BAD_CONFIGS.length} configurations and ${BAD_STACK_FILES.length} stack files, at least 40`, () => {
-    expect(BAD_CONFIGS.length + BAD_STACK_FILES.length).toBeGreaterThanOrEqual(40);
+  it(`the whole catalogue of bad inputs: ${BAD_CONFIGS.length} configurations, ${BAD_STACK_FILES.length + BAD_YAML_FILES.length} stack files and ${BAD_STACK_ENTRIES.length} stack entries, at least 40`, () => {
+    expect(BAD_CONFIGS.length + BAD_STACK_FILES.length + BAD_YAML_FILES.length + BAD_STACK_ENTRIES.length).toBeGreaterThanOrEqual(40);
   });
 
   it.each(BAD_CONFIGS)("catalogue, configuration: %s", async (_what, values, message) => {
@@ -68,10 +69,45 @@ describe("the program refuses bad input before registering anything", () => {
   });
 
   it.each(BAD_STACK_FILES)("catalogue, stack file: %s", async (_what, text, message) => {
-    const file = stackFile("catalogue.yaml", text);
-    const { error, created } = await runWith({ "swarmlab:stacks": [{ name: "catalogue", file }] });
+    const file = stackFile("web.yaml", text);
+    const { error, created } = await runWith({ "swarmlab:stacks": [{ name: "web", file }] });
     expect(error).toBe(`${rel(file)}: ${message}`);
     expect(nothingCreated(created)).toEqual([]);
+  });
+
+  it.each(BAD_YAML_FILES)("catalogue, YAML: %s", async (_what, text, message) => {
+    const file = stackFile("web.yaml", text);
+    const { error, created } = await runWith({ "swarmlab:stacks": [{ name: "web", file }] });
+    expect(error).toBe(`${rel(file)}${message}`);
+    expect(nothingCreated(created)).toEqual([]);
+  });
+
+  it.each(BAD_STACK_ENTRIES)("catalogue, stack entry: %s", async (_what, entry, message) => {
+    const { error, created } = await runWith({ "swarmlab:stacks": [entry] });
+    expect(error).toBe(message);
+    expect(nothingCreated(created)).toEqual([]);
+  });
+
+  it("runs nothing on the machine before every input check passed: no probe container for hosts.privileged: auto", async () => {
+    // a docker on PATH that only records its calls: the probe would call it
+    const bin = tmp("swarmlab-fake-docker-");
+    const calls = path.join(bin, "calls");
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${calls}\nexit 0\n`, { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${bin}:${PATH}`;
+    try {
+      const bad = stackFile("bad.yaml", "services: {api: {image: x, deploy: {replicas: two}}}\n");
+      const auto = { "swarmlab:hosts": { ...LAB, privileged: "auto" } };
+      const refused = await runWith({ ...auto, "swarmlab:stacks": [{ name: "bad", file: bad }] });
+      expect(refused.error).toBe(`${rel(bad)}: services.api.deploy.replicas: expected a number, got "two"`);
+      expect(fs.existsSync(calls)).toBe(false);
+      // with good input the probe runs, once, before the nodes are made
+      const ok = await runWith({ ...auto, "swarmlab:name": "probed" });
+      expect(ok.error).toBeUndefined();
+      expect(fs.readFileSync(calls, "utf8")).toBe("run --rm --privileged --network none --entrypoint true swarmlab/node:latest\n");
+    } finally {
+      process.env.PATH = PATH;
+    }
   });
 
   it.each([

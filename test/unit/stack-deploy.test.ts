@@ -433,7 +433,7 @@ describe("loadStacks", () => {
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe('stacks/a.yaml: services.web.deploy.replicas: expected a number, got "two"');
     expect(lines[1]).toMatch(/^stacks\/b\.yaml: secrets\.pw\.file: cannot read .*stacks\/missing\.txt \(ENOENT\); the path is relative to the stack file$/);
-    expect(lines[2]).toMatch(/^stacks\/none\.yaml: cannot read the stack file/);
+    expect(lines[2]).toBe("Pulumi.dev.yaml: swarmlab:stacks[2].file: cannot read the stack file stacks/none.yaml: no such file (the path is relative to the project)");
     expect(lines[3]).toBe('Pulumi.dev.yaml: swarmlab:stacks[3].replicas.nope: stacks/ok.yaml has no service "nope" (services: agent, app)');
     expect(lines[4]).toBe('Pulumi.dev.yaml: swarmlab:stacks[3].replicas.agent: service "agent" is global (one task per eligible node): it has no replica count');
   });

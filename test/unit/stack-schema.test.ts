@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";
 import { loadStackFile, parseStack } from "../../components/stacks/load";
 
-import { BAD_STACK_FILES } from "./bad-inputs";
+import { BAD_STACK_FILES, BAD_YAML_FILES } from "./bad-inputs";
 
 const SRC = "stacks/web.yaml";
 const stacksDir = path.resolve(__dirname, "../../stacks");
@@ -197,6 +197,16 @@ describe("bad stack files", () => {
   it.each(BAD_STACK_FILES)("rejects %s", (_what, text, message) => {
     expect(() => parseStack(text, SRC)).toThrowError(ConfigError);
     expect(problemsOf(text)).toEqual([`${SRC}: ${message}`]);
+  });
+
+  it.each(BAD_YAML_FILES)("rejects YAML with %s, at its line and column", (_what, text, message) => {
+    expect(problemsOf(text)).toEqual([`${SRC}${message}`]);
+  });
+
+  it("accepts what docker accepts: underscores in network and service names, spread over engine labels, a digest", () => {
+    const text =
+      "services:\n  my_api:\n    image: registry.lab:5000/team/api@sha256:" + "0".repeat(64) + "\n    networks: [app_net]\n    deploy: {placement: {preferences: [{spread: engine.labels.az}]}}\nnetworks:\n  app_net: {ipam: {config: [{subnet: 10.30.0.0/24}]}}\nvolumes:\n  db_data: {}\n";
+    expect(() => parseStack(text, SRC)).not.toThrow();
   });
 
   it("reports every field problem at once, as problems and as one message", () => {
