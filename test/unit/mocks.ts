@@ -330,3 +330,23 @@ export async function servicesUnderMocks(values: Record<string, unknown>, name: 
   await registered([services, ...services.ready]);
   return { cfg, hosts, swarm, services };
 }
+
+/**
+ * Runs `fn` with this file's own handler of unhandled promise rejections in place of the others
+ * (vitest's, which would fail the run), and returns their messages once they have all come in.
+ */
+export async function unhandledRejections(fn: () => Promise<void>): Promise<string[]> {
+  const others = process.listeners("unhandledRejection");
+  const seen: string[] = [];
+  const collect = (reason: unknown) => seen.push(reason instanceof Error ? reason.message : String(reason));
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", collect);
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 50)); // rejections are reported after the microtasks run
+  } finally {
+    process.off("unhandledRejection", collect);
+    others.forEach((l) => process.on("unhandledRejection", l));
+  }
+  return seen;
+}

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { managersOf, readPreviousManagers } from "../../components/swarm/previous";
+import { unhandledRejections } from "./mocks";
 
 const STACK = "organization/swarmlab/dev";
 
@@ -35,25 +36,6 @@ beforeEach(() => {
   answer = { outputs: {} };
 });
 
-/**
- * Runs `fn` with this file's own handler of unhandled promise rejections in place of the others
- * (vitest's, which would fail the run), and returns their messages once they have all come in.
- */
-async function unhandledRejections(fn: () => Promise<void>): Promise<string[]> {
-  const others = process.listeners("unhandledRejection");
-  const seen: string[] = [];
-  const collect = (reason: unknown) => seen.push(reason instanceof Error ? reason.message : String(reason));
-  process.removeAllListeners("unhandledRejection");
-  process.on("unhandledRejection", collect);
-  try {
-    await fn();
-    await new Promise((r) => setTimeout(r, 50)); // rejections are reported after the microtasks run
-  } finally {
-    process.off("unhandledRejection", collect);
-    others.forEach((l) => process.on("unhandledRejection", l));
-  }
-  return seen;
-}
 
 const rows = [
   { name: "manager1", role: "manager", address: "172.28.0.10", sshPort: 22, labels: {}, availability: "active" },
