@@ -4,12 +4,11 @@ import { createHosts } from "./components/hosts";
 import { preflight } from "./components/preflight";
 import { ClusterServices } from "./components/services";
 import { buildImages } from "./components/services/build";
-import { deployStacks, stacksOutput } from "./components/stacks";
 import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
+import { deployStacks, stacksOutput } from "./components/stacks";
 import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { readPreviousManagers } from "./components/swarm/previous";
-
 
 export = async () => {
   quietRpcDebug();
