@@ -81,6 +81,7 @@ async function run(inputs: CommandInputs, script: string, phase: string, o: Part
   try {
     let environment = inputs.environment;
     if (inputs.managerLookup && phase !== "delete") {
+      if (!inputs.managers?.length) throw new Error(`${inputs.label}: managerLookup needs managers to run on`);
       const found = await runPlanned(plan({ ...inputs, connection: undefined }, { dialSeconds: 0 }), inputs.managerLookup, (t, sc) => runOnce(t, sc));
       environment = { ...environment, ...parseEnvLines(found?.stdout ?? "") };
     }
