@@ -251,6 +251,12 @@ function checkSubnets(c: ClusterConfig, ctx: z.RefinementCtx): void {
     const lab = parseCidr(c.hosts.subnet);
     if (typeof lab !== "string") seen.push({ cidr: lab, key: `hosts.subnet (${c.hosts.subnet}, the nodes' own network)` });
   }
+  // the pool overlay networks get their subnets from: one of them on the nodes' own network breaks routing
+  const pool = c.swarm.defaultAddrPool === undefined ? undefined : parseCidr(c.swarm.defaultAddrPool);
+  if (pool && typeof pool !== "string") {
+    const other = seen.find((s) => overlaps(s.cidr, pool));
+    if (other) ctx.addIssue({ code: "custom", path: ["swarm", "defaultAddrPool"], message: `${c.swarm.defaultAddrPool} overlaps ${other.key}: overlay networks would get addresses of the nodes' own network; choose a pool apart from it` });
+  }
   c.networks.forEach((n, i) => {
     const cidr = n.subnet === undefined ? undefined : parseCidr(n.subnet);
     if (!cidr || typeof cidr === "string") return;

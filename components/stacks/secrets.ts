@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { nameProblem } from "../config/dockerRules";
 import type { Problem } from "../config/errors";
 import type { Config, Secret, Stack } from "../config/stack";
 
@@ -44,9 +45,6 @@ export interface ContentSources {
   env?: Record<string, string | undefined>;
 }
 
-/** Docker object names: at most 64 characters of letters, digits, `-`, `_` and `.`. */
-const OBJECT_NAME = /^[a-zA-Z0-9]+(?:[a-zA-Z0-9._-]*[a-zA-Z0-9])?$/;
-export const MAX_OBJECT_NAME = 64;
 /**
  * The deploy command carries the uploads in its environment, which reaches the manager inside the
  * SSH command line (one argument: Linux caps it at 128 KiB). This leaves room for the script.
@@ -126,12 +124,9 @@ export function planObjects(stackName: string, stack: Stack, contents: ObjectCon
       const data = content[key];
       if (data === undefined) continue;
       const name = objectName(stackName, key, data, defs[key].name);
-      if (name.length > MAX_OBJECT_NAME || !OBJECT_NAME.test(name)) {
-        problems.push({
-          source,
-          path: `${kind}s.${key}`,
-          message: `the ${kind} would be named "${name}", which docker refuses (at most ${MAX_OBJECT_NAME} letters, digits, "-", "_" and "."): use a shorter key or set name:`,
-        });
+      const broken = nameProblem(kind, name);
+      if (broken) {
+        problems.push({ source, path: `${kind}s.${key}`, message: `the ${kind} would be named "${name}" (name or <stack>_<key>, then a hash of its content): ${broken}; use another key or set name:` });
         continue;
       }
       out[key] = { ...defs[key], name, file: `./${name}`, environment: undefined } as D;

@@ -263,6 +263,11 @@ export const BAD_CONFIGS: [string, Record<string, unknown>, string][] = [
     'Pulumi.dev.yaml: swarmlab:swarm.defaultAddrPool: expected a CIDR subnet like 10.0.0.0/8 (a prefix length of 0 to 32), got "10.0.0.0/40"',
   ],
   [
+    "default address pool over the lab's own subnet",
+    { "swarmlab:swarm": { defaultAddrPool: "172.16.0.0/12" } },
+    "Pulumi.dev.yaml: swarmlab:swarm.defaultAddrPool: 172.16.0.0/12 overlaps hosts.subnet (172.28.0.0/24, the nodes' own network): overlay networks would get addresses of the nodes' own network; choose a pool apart from it",
+  ],
+  [
     "side-loaded image with two tags",
     { "swarmlab:images": { sideLoad: ["app:1:2"] } },
     'Pulumi.dev.yaml: swarmlab:images.sideLoad[0]: expected an image reference [registry[:port]/]repository[:tag][@digest], like "nginx:1.27" or "172.28.0.10:5000/team/app:2" (docker: "invalid reference format"), got "app:1:2"',

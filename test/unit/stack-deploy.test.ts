@@ -364,8 +364,20 @@ describe("content-hashed secrets and configs", () => {
     const { stack } = parseStack("services: {a: {image: x, secrets: [s]}}\nsecrets: {s: {file: ./s}}", "web.yaml");
     const long = "x".repeat(60);
     const planned = planObjects(long, stack, { secrets: { s: Buffer.from("1") }, configs: {} }, "web.yaml");
-    expect(planned.problems[0]).toMatchObject({ source: "web.yaml", path: "secrets.s" });
-    expect(planned.problems[0].message).toContain("which docker refuses (at most 64");
+    const name = `${long}_s_6b86b273`;
+    expect(planned.problems).toEqual([
+      {
+        source: "web.yaml",
+        path: "secrets.s",
+        message: `the secret would be named "${name}" (name or <stack>_<key>, then a hash of its content): expected a secret name of at most 64 characters (swarmkit), got "${name}", 71 characters; use another key or set name:`,
+      },
+    ]);
+    // swarmkit's character rule for secrets and configs ("." allowed, unlike services), named too
+    const { stack: odd } = parseStack("services: {a: {image: x, configs: [c]}}\nconfigs: {c: {file: ./c, name: -conf}}", "web.yaml");
+    expect(planObjects("web", odd, { secrets: {}, configs: { c: Buffer.from("1") } }, "web.yaml").problems.map((p) => p.message)).toEqual([
+      'the config would be named "-conf_6b86b273" (name or <stack>_<key>, then a hash of its content): expected a config name of letters, digits, "-", "_" and ".", starting and ending with a letter or digit (swarmkit), got "-conf_6b86b273"; use another key or set name:',
+    ]);
+    expect(planObjects("web", parseStack("services: {a: {image: x, configs: [c]}}\nconfigs: {c: {file: ./c, name: app.conf}}", "web.yaml").stack, { secrets: {}, configs: { c: Buffer.from("1") } }, "web.yaml").problems).toEqual([]);
   });
 
   it("renders the compose with the hashed names and keeps secret content out of it", () => {
