@@ -22,16 +22,18 @@ export = async () => {
   // and its outputs to keep when a resource fails.
   const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
   const last = new pulumi.StackReference(self);
+  const previous = readPreviousManagers(self, last);
+  previous.catch(() => undefined); // awaited by the preflight (its error is reported there), later by the swarm
   const { cfg, stackFiles, builds, registryTls, sideLoadIds, warnings } = await preflight(pulumi.runtime.allConfig(), {
     source,
     root,
     env: process.env,
-    previousManagers: () => readPreviousManagers(self, last),
+    previousManagers: () => previous,
   });
   warnings.forEach((w) => pulumi.log.warn(w));
 
   const hosts = createHosts(cfg);
-  const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm });
+  const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm, previousManagers: await previous });
   const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds });
 
   // docker.Image (and so the docker provider plugin) only when a stack builds something

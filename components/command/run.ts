@@ -21,6 +21,8 @@ export interface RunResult {
 
 /** Exit code of the manager guard: this host is not a manager with control of the swarm. */
 export const NOT_MANAGER = 75;
+/** What the guard says of a manager whose Raft has no leader: an election, or quorum lost. */
+const NO_LEADER = "a manager without a Raft leader";
 
 /**
  * Prefixed to manager-side scripts: the host must be a manager whose control plane answers (it
@@ -29,8 +31,8 @@ export const NOT_MANAGER = 75;
 export const MANAGER_GUARD = [
   `__s=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null || echo 'no-answer false')`,
   `if [ "\${__s#* }" != true ] || ! docker node inspect self --format '{{.ID}}' >/dev/null 2>&1; then`,
-  `  [ "\${__s#* }" = true ] && __s="manager without a Raft leader"`,
-  `  echo "not a manager with control of the swarm ($(hostname): \${__s% false})" >&2; exit ${NOT_MANAGER}; fi`,
+  `  case "$__s" in "active false") __w="a worker";; *" true") __w="${NO_LEADER}";; *) __w="\${__s% *}";; esac`,
+  `  echo "not a manager with control of the swarm ($(hostname): $__w)" >&2; exit ${NOT_MANAGER}; fi`,
 ].join("\n");
 
 export interface RunSpec {
@@ -103,7 +105,8 @@ export type Exec = (target: SshTarget | undefined, script: string) => Promise<Ru
 /** A target's result and what it means. */
 export interface Attempt extends RunResult {
   target?: SshTarget;
-  outcome: Outcome | "not-manager";
+  /** not-manager: no swarm there, or a worker; no-leader: a manager waiting for a Raft leader. */
+  outcome: Outcome | "not-manager" | "no-leader";
 }
 
 /** Why a run failed, for the error message (the caller adds the label and the phase). */
@@ -133,7 +136,7 @@ function lastLine(text: string): string {
 
 function classify(res: RunResult, target: SshTarget | undefined, onManager: boolean): Attempt {
   const notManager = onManager && res.code === NOT_MANAGER && /not a manager with control of the swarm/.test(res.stderr);
-  const outcome = notManager ? "not-manager" : outcomeOf(res.code, res.stderr, !!target);
+  const outcome = notManager ? (res.stderr.includes(NO_LEADER) ? "no-leader" : "not-manager") : outcomeOf(res.code, res.stderr, !!target);
   return { ...res, stderr: withoutMarker(res.stderr), target, outcome };
 }
 
@@ -158,13 +161,15 @@ export async function runPlanned(plan: RunPlan, script: string, exec: Exec, slee
       // Manager-side scripts are idempotent by contract, and the swarm's Raft log decides what
       // happened: when the manager went away mid-command (its connection broke), another may finish it.
       const managerLost = plan.onManager && a.outcome === "dropped";
-      if (a.outcome === "unreachable" || a.outcome === "not-manager" || managerLost) {
+      if (a.outcome === "unreachable" || a.outcome === "not-manager" || a.outcome === "no-leader" || managerLost) {
         misses.push(a);
         continue;
       }
       throw runFailure(failureText(a), a);
     }
-    if (plan.tolerateUnreachable) return undefined;
+    // Nothing left to act on (the hosts are gone, or hold no swarm): a delete is done. A manager
+    // waiting for a leader, or one lost mid-command, is a passing state: the round is tried again.
+    if (plan.tolerateUnreachable && misses.every((m) => m.outcome === "unreachable" || m.outcome === "not-manager")) return undefined;
     const elapsed = (Date.now() - started) / 1000;
     const wait = elapsed < (plan.dialSeconds ?? 0) ? 0.25 : backoffSeconds(round);
     if (elapsed + wait > budget) throw runFailure(exhaustedText(misses, round, elapsed, !!plan.onManager), misses[misses.length - 1]);
@@ -190,7 +195,9 @@ function exhaustedText(misses: Attempt[], rounds: number, elapsed: number, onMan
     const a = misses[0];
     return ` on ${describeTarget(a.target)}: cannot reach the host over SSH (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget)\n${tail(a.stderr, 3)}`;
   }
-  const each = misses.map((a) => `  ${describeTarget(a.target)}: ${a.outcome === "not-manager" ? lastLine(a.stderr) : `cannot reach the host over SSH (${lastLine(a.stderr) || `exit ${a.code}`})`}`);
+  const why = (a: Attempt) =>
+    a.outcome === "not-manager" || a.outcome === "no-leader" ? lastLine(a.stderr) : a.outcome === "dropped" ? "the connection broke during the command" : `cannot reach the host over SSH (${lastLine(a.stderr) || `exit ${a.code}`})`;
+  const each = misses.map((a) => `  ${describeTarget(a.target)}: ${why(a)}`);
   return `: no manager answered with control of the swarm (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget):\n${each.join("\n")}`;
 }
 

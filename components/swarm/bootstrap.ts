@@ -28,7 +28,8 @@ export interface ManagerReport {
 export type Decision =
   | { action: "use"; on: string; cluster: string }
   | { action: "init"; on: string }
-  | { action: "force"; on: string }
+  /** `others`: the other survivors, stale copies once `on` forced a new cluster: they leave and join again. */
+  | { action: "force"; on: string; others: string[] }
   /** Undecided while managers that may hold the swarm do not answer: ask again, then refuse with `message`. */
   | { action: "wait"; message: string }
   | { action: "refuse"; message: string };
@@ -38,10 +39,9 @@ export function surveyScript(): string {
   return [
     waitUntil("docker info >/dev/null 2>&1", 60),
     `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname)" >&2; exit 1; }`,
-    `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}'`,
-    // the cluster ID needs the control plane, so only a manager of a swarm with a leader prints it
-    `docker info --format '{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null || true`,
-    `echo`,
+    // one call (each may wait on a control plane without a leader); the cluster ID needs the
+    // control plane, so only a manager of a swarm with a leader prints it
+    `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}{{"\\n"}}{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{end}}'`,
   ].join("\n");
 }
 
@@ -65,7 +65,7 @@ function whyMissing(r: ManagerReport): string {
  * The decision, from every configured manager's report (in configured order). Pure: the rules of
  * DESIGN.md's failure section, unit-tested case by case.
  */
-export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: boolean }): Decision {
+export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: boolean; recorded?: string }): Decision {
   const live = reports.filter((r) => r.reached && r.state === "active" && r.control && r.cluster);
   const clusters = [...new Set(live.map((r) => r.cluster as string))];
   if (clusters.length > 1) {
@@ -86,12 +86,21 @@ export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: bool
           `forcing a new cluster now would drop the other managers for nothing; remove the setting`,
       };
     }
+    const silent = reports.filter((r) => !r.reached);
+    if (o.recorded && clusters[0] !== o.recorded && silent.length > 0) {
+      return {
+        action: "wait",
+        message:
+          `the managers that answer hold swarm ${clusters[0]}, not swarm ${o.recorded} that this stack made, and ${silent.map(whyMissing).join("; ")}: ` +
+          `swarmlab takes another swarm for the cluster only when every manager answers; bring them back, then pulumi up`,
+      };
+    }
     return { action: "use", on: live[0].name, cluster: clusters[0] };
   }
   const headless = reports.filter((r) => r.reached && r.state === "active" && r.control);
   const others = reports.filter((r) => !headless.includes(r));
   if (headless.length > 0) {
-    if (o.forceNewCluster) return { action: "force", on: headless[0].name };
+    if (o.forceNewCluster) return { action: "force", on: headless[0].name, others: headless.slice(1).map((r) => r.name) };
     const n = reports.length;
     return {
       action: "refuse",
@@ -106,6 +115,16 @@ export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: bool
   const locked = reports.filter((r) => r.reached && r.state === "locked");
   if (locked.length > 0) {
     return { action: "refuse", message: `${list(locked.map((r) => r.name))} hold${locked.length === 1 ? "s" : ""} a locked swarm (autolock): run docker swarm unlock there with the unlock key, then pulumi up` };
+  }
+  // pending and error are also what a member shows while its engine restarts: it may hold the swarm
+  const unsettled = reports.filter((r) => r.reached && (r.state === "pending" || r.state === "error"));
+  if (unsettled.length > 0) {
+    return {
+      action: "wait",
+      message:
+        `${unsettled.map((r) => `${r.name} is ${r.state}${r.error ? ` (${r.error})` : ""}`).join("; ")}: its swarm state is settling, and it may hold the swarm. ` +
+        `swarmlab does not initialise a new swarm beside it: wait for it (docker info on it), or, if it was only an interrupted join, run docker swarm leave --force there; then pulumi up`,
+    };
   }
   const workers = reports.filter((r) => r.reached && r.state === "active");
   if (workers.length > 0) {
@@ -128,6 +147,8 @@ export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: bool
   if (o.forceNewCluster) {
     return { action: "refuse", message: "swarmlab:swarm.forceNewCluster is set, but no manager holds a swarm to recover: remove the setting (pulumi up then initialises a new swarm)" };
   }
+  const strange = reports.filter((r) => r.state !== "inactive");
+  if (strange.length > 0) return { action: "refuse", message: `${strange.map((r) => `${r.name} is ${r.state}`).join("; ")}: swarmlab initialises a swarm only when every manager is in none` };
   return { action: "init", on: reports[0].name };
 }
 
@@ -142,22 +163,22 @@ export function actScript(d: Decision & { action: "use" | "init" | "force" }, o:
   const flags = [`--advertise-addr ${q(o.advertiseAddress)}`];
   if (o.defaultAddrPool) flags.push(`--default-addr-pool ${q(o.defaultAddrPool)}`);
   if (o.dataPathPort) flags.push(`--data-path-port ${o.dataPathPort}`);
+  // init only where the survey found no swarm at all (every manager inactive): it never leaves one
   const act =
     d.action === "init"
-      ? [
-          // a node left pending or in error by an interrupted join holds nothing: start clean
-          `case "$(docker info --format '{{.Swarm.LocalNodeState}}')" in pending|error) docker swarm leave --force >/dev/null 2>&1 || true;; esac`,
-          `docker swarm init ${flags.join(" ")} >/dev/null`,
-        ]
+      ? [`docker swarm init ${flags.join(" ")} >/dev/null`]
       : d.action === "force"
         ? [`docker swarm init --force-new-cluster --advertise-addr ${q(o.advertiseAddress)} >/dev/null`]
         : [];
   return [
     ...act,
     waitUntil(`docker node inspect self >/dev/null 2>&1`, 60),
-    "echo \"cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')\"",
-    'echo "worker=$(docker swarm join-token -q worker)"',
-    'echo "manager=$(docker swarm join-token -q manager)"',
+    // each value read on its own line, so that strict mode stops on a failed read instead of printing nothing
+    "cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')",
+    "worker=$(docker swarm join-token -q worker)",
+    "manager=$(docker swarm join-token -q manager)",
+    '[ -n "$cluster" ] && [ -n "$worker" ] && [ -n "$manager" ] || { echo "$(hostname) did not tell the swarm ID and join tokens" >&2; exit 1; }',
+    'printf "cluster=%s\\nworker=%s\\nmanager=%s\\n" "$cluster" "$worker" "$manager"',
   ].join("\n");
 }
 
@@ -190,17 +211,28 @@ async function survey(managers: BootstrapManager[]): Promise<ManagerReport[]> {
 }
 
 /** Surveys until the decision no longer waits on silent managers (or `waitSeconds` ran out). */
-async function decide(inputs: BootstrapInputs): Promise<Decision> {
+async function decide(inputs: BootstrapInputs, recorded?: string): Promise<Decision> {
   const deadline = Date.now() + inputs.waitSeconds * 1000;
+  const pause = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
   for (;;) {
-    const d = decideSwarm(await survey(inputs.managers), inputs);
+    let d = decideSwarm(await survey(inputs.managers), { ...inputs, recorded });
+    // No leader right now is also what an election looks like for a few seconds: a verdict of lost
+    // quorum (a refusal, or forcing a new cluster) must hold over 20 s before it is acted on.
+    for (let i = 0; i < 2 && isHeadless(d); i++) {
+      await pause(10);
+      d = decideSwarm(await survey(inputs.managers), { ...inputs, recorded });
+    }
     if (d.action !== "wait" || Date.now() > deadline) return d;
-    await new Promise((r) => setTimeout(r, 3000));
+    await pause(3);
   }
 }
 
-async function converge(inputs: BootstrapInputs): Promise<BootstrapOutputs> {
-  const d = await decide(inputs);
+function isHeadless(d: Decision): boolean {
+  return d.action === "force" || (d.action === "refuse" && d.message.startsWith("the swarm has lost its Raft quorum"));
+}
+
+async function converge(inputs: BootstrapInputs, recorded?: string): Promise<BootstrapOutputs> {
+  const d = await decide(inputs, recorded);
   if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
   const m = inputs.managers.find((x) => x.name === d.on) as BootstrapManager;
   let res;
@@ -208,6 +240,10 @@ async function converge(inputs: BootstrapInputs): Promise<BootstrapOutputs> {
     res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, m), (t, s) => runOnce(t, s, { timeoutSeconds: 180 }));
   } catch (e) {
     throw new Error(redact(`swarm: ${d.action === "use" ? "reading the join tokens" : d.action === "init" ? "docker swarm init" : "docker swarm init --force-new-cluster"} on ${m.name} failed${(e as Error).message}`));
+  }
+  if (d.action === "force") {
+    // the other survivors hold a stale copy of the swarm now: they leave, and their joins bring them back
+    await Promise.all(inputs.managers.filter((x) => d.others.includes(x.name)).map((x) => runOnce(x.connection, "docker swarm leave --force >/dev/null 2>&1 || true", { timeoutSeconds: 120 })));
   }
   const kv = parseKeyValues(res?.stdout ?? "");
   const event =
@@ -235,13 +271,13 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs,
     const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster"];
     const inputsChanged = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
-    const d = await decide(news);
+    const d = await decide(news, olds.clusterId);
     if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
     return { changes: inputsChanged || d.action !== "use" || d.cluster !== olds.clusterId };
   },
 
-  async update(_id, _olds, news) {
-    return { outs: await converge(news) };
+  async update(_id, olds, news) {
+    return { outs: await converge(news, olds.clusterId) };
   },
   // Nothing to undo: each node leaves the swarm through its own join's delete.
 };

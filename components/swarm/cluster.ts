@@ -9,6 +9,8 @@ import * as scripts from "./scripts";
 export interface SwarmClusterArgs {
   hosts: Host[];
   swarm: SwarmConfig;
+  /** The managers of the last deployment (for the aliases of stacks made by earlier versions). */
+  previousManagers?: string[];
 }
 
 export interface NodeTableRow {
@@ -99,8 +101,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
       parent: this,
       dependsOn: managers.flatMap((m) => m.dependsOn),
       // Before, `swarm init` was a command of the first manager, whose delete made it leave the
-      // swarm: a stack made then updates this resource in its place instead of deleting that one.
-      aliases: [{ name: `${name}-${managers[0].name}-init`, type: "pulumi-nodejs:dynamic/swarmlab:Command" }],
+      // swarm: a stack made then updates this resource in its place instead of deleting that one,
+      // whichever manager came first then (the last deployment's, or any configured now).
+      aliases: [...new Set([...(args.previousManagers ?? []), ...managers.map((m) => m.name)])].map((m) => ({ name: `${name}-${m}-init`, type: "pulumi-nodejs:dynamic/swarmlab:Command" })),
     });
     this.clusterId = bootstrap.clusterId;
     this.swarm = pulumi.all([bootstrap.clusterId, bootstrap.event]).apply(([clusterId, event]) => ({ clusterId, event }));

@@ -82,12 +82,14 @@ export function parseKeyValues(stdout: string): Record<string, string> {
  */
 export function joinLookupScript(role: Role): string {
   return [
-    `echo "SWARMLAB_JOIN_TOKEN=$(docker swarm join-token -q ${role})"`,
-    `echo "SWARMLAB_NODE_IDS=$(docker node ls -q | tr '\n' ' ')"`,
+    // each read on its own line: strict mode stops on a failed one instead of handing on nothing
+    `token=$(docker swarm join-token -q ${role})`,
+    `ids=$(docker node ls -q | tr '\n' ' ')`,
+    `[ -n "$token" ] && [ -n "\${ids// /}" ] || { echo "$(hostname) did not tell the join token and the node list" >&2; exit 1; }`,
     `addrs=""; for m in $(docker node ls -q --filter role=manager); do`,
     `  a=$(docker node inspect -f '{{if .ManagerStatus}}{{if eq (print .ManagerStatus.Reachability) "reachable"}}{{.ManagerStatus.Addr}}{{end}}{{end}}' "$m" 2>/dev/null || true)`,
     `  [ -n "$a" ] && addrs="$addrs $a"; done`,
-    `echo "SWARMLAB_MANAGER_ADDRS=$addrs"`,
+    `printf 'SWARMLAB_JOIN_TOKEN=%s\nSWARMLAB_NODE_IDS=%s\nSWARMLAB_MANAGER_ADDRS=%s\n' "$token" "$ids" "$addrs"`,
   ].join("\n");
 }
 
@@ -98,24 +100,34 @@ export function joinLookupScript(role: Role): string {
  * this one (its node ID is not in $SWARMLAB_NODE_IDS): a machine reused from another cluster.
  */
 export function joinScript(advertiseAddress: string): string {
+  const state = "docker info --format '{{.Swarm.LocalNodeState}}'";
   return [
     ': "${SWARMLAB_JOIN_TOKEN:?no join token given}"',
-    "state=$(docker info --format '{{.Swarm.LocalNodeState}}')",
-    'if [ "$state" = pending ] || [ "$state" = error ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi',
-    'if [ "$state" = active ]; then',
-    "  me=$(docker info --format '{{.Swarm.NodeID}}')",
-    '  case " ${SWARMLAB_NODE_IDS:-} " in *" $me "*) ;; *) docker swarm leave --force >/dev/null 2>&1 || true; state=inactive;; esac',
-    "fi",
+    // without this swarm's node list, membership cannot be told: never leave on a guess
+    ': "${SWARMLAB_NODE_IDS:?no node list of this swarm given}"',
+    `state=$(${state})`,
+    // pending and error are also what a member shows while its engine restarts: let it settle first
+    `for i in $(seq 1 30); do case "$state" in pending|error) sleep 2; state=$(${state});; *) break;; esac; done`,
+    "me=$(docker info --format '{{.Swarm.NodeID}}')",
+    'member=no; if [ -n "$me" ]; then case " $SWARMLAB_NODE_IDS " in *" $me "*) member=yes;; esac; fi',
+    'case "$state" in',
+    '  pending|error)',
+    '    if [ $member = yes ]; then echo "$(hostname) is a member of this swarm but its swarm state stays $state (docker info there says why)" >&2; exit 1; fi',
+    // an interrupted join to anything that is not this swarm holds nothing: start clean
+    "    docker swarm leave --force >/dev/null 2>&1 || true; state=inactive;;",
+    // a machine reused from another cluster, or still in a swarm that is gone: this one is the cluster
+    '  active) if [ $member = no ]; then docker swarm leave --force >/dev/null 2>&1 || true; state=inactive; fi;;',
+    'esac',
     'if [ "$state" = locked ]; then echo "the swarm on $(hostname) is locked: run docker swarm unlock there first" >&2; exit 1; fi',
     'if [ "$state" = inactive ]; then',
     '  out="no reachable manager to join through"',
     "  for m in ${SWARMLAB_MANAGER_ADDRS:-}; do",
     `    if out=$(docker swarm join --token "$SWARMLAB_JOIN_TOKEN" --advertise-addr ${q(advertiseAddress)} "$m" 2>&1); then break; fi`,
     // "Timeout was reached before node joined": on a busy host the join goes on in the background.
-    `    for i in $(seq 1 60); do case "$(docker info --format '{{.Swarm.LocalNodeState}}')" in active|inactive) break;; esac; sleep 2; done`,
-    `    [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] && break`,
+    `    for i in $(seq 1 60); do case "$(${state})" in active|inactive) break;; esac; sleep 2; done`,
+    `    [ "$(${state})" = active ] && break`,
     "  done",
-    `  [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] || { echo "$out" >&2; exit 1; }`,
+    `  [ "$(${state})" = active ] || { echo "$out" >&2; exit 1; }`,
     "fi",
     "docker info --format '{{.Swarm.NodeID}}'",
   ].join("\n");

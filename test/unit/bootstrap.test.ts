@@ -19,11 +19,33 @@ const force = { forceNewCluster: true };
 describe("decideSwarm", () => {
   it("initialises only a cluster where every manager answered and none holds a swarm, on the first manager", () => {
     expect(decideSwarm([fresh("m1"), fresh("m2"), fresh("m3")], keep)).toEqual({ action: "init", on: "m1" });
-    expect(decideSwarm([{ ...fresh("m1"), state: "pending" }, fresh("m2")], keep)).toEqual({ action: "init", on: "m1" });
+  });
+
+  it("never initialises beside a manager that is pending or in error (an engine restarting may hold the swarm): waits for it", () => {
+    for (const state of ["pending", "error"]) {
+      const d = decideSwarm([{ ...fresh("m1"), state, node: "id-m1" }, fresh("m2")], keep);
+      expect(d).toEqual({
+        action: "wait",
+        message:
+          `m1 is ${state}: its swarm state is settling, and it may hold the swarm. swarmlab does not initialise a new swarm beside it: ` +
+          "wait for it (docker info on it), or, if it was only an interrupted join, run docker swarm leave --force there; then pulumi up",
+      });
+    }
+    // three managers, two recreated and the third restarting without quorum: not an init either
+    expect(decideSwarm([{ ...fresh("m1"), state: "pending" }, fresh("m2"), fresh("m3")], keep).action).toBe("wait");
   });
 
   it("keeps the swarm a live manager holds when the first manager was lost with its disk (it joins instead)", () => {
     expect(decideSwarm([fresh("m1"), live("m2"), live("m3")], keep)).toEqual({ action: "use", on: "m2", cluster: "c1" });
+  });
+
+  it("takes another swarm than the one this stack made only when every manager answers", () => {
+    expect(decideSwarm([live("m1", "other"), silent("m2"), silent("m3")], { ...keep, recorded: "c1" })).toMatchObject({
+      action: "wait",
+      message: expect.stringContaining("the managers that answer hold swarm other, not swarm c1 that this stack made, and m2 does not answer"),
+    });
+    expect(decideSwarm([live("m1", "c1"), silent("m2")], { ...keep, recorded: "c1" }).action).toBe("use");
+    expect(decideSwarm([live("m1", "other"), fresh("m2")], { ...keep, recorded: "c1" })).toEqual({ action: "use", on: "m1", cluster: "other" });
   });
 
   it("keeps the swarm when the first manager does not answer at all", () => {
@@ -61,7 +83,8 @@ describe("decideSwarm", () => {
   });
 
   it("forces a new cluster on the first survivor only when asked, and refuses the setting while quorum holds", () => {
-    expect(decideSwarm([fresh("m1"), headless("m2"), headless("m3")], force)).toEqual({ action: "force", on: "m2" });
+    // the other survivor holds a stale copy once m2 forced a new cluster: it leaves and joins again
+    expect(decideSwarm([fresh("m1"), headless("m2"), headless("m3")], force)).toEqual({ action: "force", on: "m2", others: ["m3"] });
     expect(decideSwarm([live("m1"), live("m2"), fresh("m3")], force)).toMatchObject({ action: "refuse", message: expect.stringContaining("swarmlab:swarm.forceNewCluster is set, but the swarm has its quorum (m1 and m2 answer with control)") });
     expect(decideSwarm([fresh("m1")], force)).toMatchObject({ action: "refuse", message: expect.stringContaining("no manager holds a swarm to recover") });
   });
@@ -97,8 +120,7 @@ get() { cat "$d/$1" 2>/dev/null || true; }
 case "$*" in
   "info") ;;
   "info --format {{.Swarm.LocalNodeState}}") get state ;;
-  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)" ;;
-  "info --format {{if .Swarm.Cluster}}"*) c=$(get cluster); [ -n "$c" ] && echo "cluster=$c" ;;
+  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)"; c=$(get cluster); [ -z "$c" ] || echo "cluster=$c" ;;
   "info --format {{.Swarm.Cluster.ID}}") get cluster ;;
   "swarm init --force-new-cluster "*) echo c-kept > "$d/cluster" ;;
   "swarm init "*) echo active > "$d/state"; echo c-new > "$d/cluster" ;;
@@ -144,10 +166,19 @@ describe("the bootstrap scripts", () => {
     expect(calls()).toContain("swarm init --advertise-addr 10.0.0.5 --default-addr-pool 10.20.0.0/16 --data-path-port 7789");
   });
 
-  it("init on a node left pending by an interrupted join leaves first", () => {
-    write("state", "pending");
+  it("init never leaves anything (it runs only where every manager is in no swarm)", () => {
+    write("state", "inactive");
     run(actScript({ action: "init", on: "m1" }, { advertiseAddress: "10.0.0.5" }));
-    expect(calls().filter((c) => /^swarm (leave|init)/.test(c))).toEqual(["swarm leave --force", "swarm init --advertise-addr 10.0.0.5"]);
+    expect(calls().filter((c) => /^swarm (leave|init)/.test(c))).toEqual(["swarm init --advertise-addr 10.0.0.5"]);
+  });
+
+  it("fails instead of recording an empty swarm ID or token when a read fails", () => {
+    write("state", "active");
+    write("cluster", "c1");
+    fs.writeFileSync(path.join(dir, "bin", "docker"), FAKE.replace('"swarm join-token -q manager") echo SWMTKN-1-m ;;', '"swarm join-token -q manager") echo "Error response from daemon: rpc error" >&2; exit 1 ;;'), { mode: 0o755 });
+    const r = run(actScript({ action: "use", on: "m2", cluster: "c1" }, { advertiseAddress: "10.0.0.6" }));
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe("");
   });
 
   it("use: only reads the cluster ID and tokens (never init, never leave)", () => {
@@ -160,7 +191,7 @@ describe("the bootstrap scripts", () => {
 
   it("force: docker swarm init --force-new-cluster on the survivor, quoted advertise address", () => {
     write("state", "active");
-    const r = run(actScript({ action: "force", on: "m2" }, { advertiseAddress: "10.0.0.6" }));
+    const r = run(actScript({ action: "force", on: "m2", others: [] }, { advertiseAddress: "10.0.0.6" }));
     expect(r.stdout).toBe("cluster=c-kept\nworker=SWMTKN-1-w\nmanager=SWMTKN-1-m\n");
     expect(calls()).toContain("swarm init --force-new-cluster --advertise-addr 10.0.0.6");
   });

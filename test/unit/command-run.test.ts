@@ -3,6 +3,10 @@
  * is scripted (one answer per call, in order); the real ssh and bash paths are in
  * command-provider.test.ts and the end-to-end drills.
  */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { MANAGER_GUARD, NOT_MANAGER, parseEnvLines, runPlanned, type RunPlan, type RunResult } from "../../components/command/run";
 import { STARTED_MARKER, type SshTarget } from "../../components/command/ssh";
@@ -16,6 +20,7 @@ const ok = (stdout = "done\n"): RunResult => ({ code: 0, stdout, stderr: `${STAR
 const noAnswer: RunResult = { code: 255, stdout: "", stderr: "ssh: connect to host m1 port 22: Connection timed out during banner exchange\n" };
 const dropped: RunResult = { code: 255, stdout: "", stderr: `${STARTED_MARKER}\nClient_loop: send disconnect: Broken pipe\n` };
 const notManager: RunResult = { code: NOT_MANAGER, stdout: "", stderr: `${STARTED_MARKER}\nnot a manager with control of the swarm (m1: inactive)\n` };
+const noLeader: RunResult = { code: NOT_MANAGER, stdout: "", stderr: `${STARTED_MARKER}\nnot a manager with control of the swarm (m1: a manager without a Raft leader)\n` };
 const failed: RunResult = { code: 1, stdout: "", stderr: `${STARTED_MARKER}\nError response from daemon: boom\n` };
 
 /** An executor answering from a script, recording each call's host; and a sleep that records instead of waiting. */
@@ -102,6 +107,20 @@ describe("runPlanned", () => {
     expect(f.sleeps).toEqual([]);
   });
 
+  it("a delete where no host answers or holds a swarm any more is done at once", async () => {
+    const f = scripted({ m1: [noAnswer], m2: [notManager], m3: [notManager] });
+    await expect(runPlanned(managers({ tolerateUnreachable: true }), "x", f.exec, f.sleep)).resolves.toBeUndefined();
+    expect(f.sleeps).toEqual([]);
+  });
+
+  it("a delete waits for a leader (an election) instead of counting itself done, and fails when none comes", async () => {
+    const f = scripted({ m1: [noLeader, ok("removed\n")], m2: [noAnswer], m3: [notManager] });
+    await expect(runPlanned(managers({ tolerateUnreachable: true }), "x", f.exec, f.sleep)).resolves.toMatchObject({ stdout: "removed\n" });
+    expect(f.sleeps).toEqual([1]);
+    const never = scripted({ m1: [noLeader], m2: [noAnswer], m3: [notManager] });
+    await expect(runPlanned(managers({ tolerateUnreachable: true, retrySeconds: 0 }), "x", never.exec, never.sleep)).rejects.toThrow("root@m1:22: not a manager with control of the swarm (m1: a manager without a Raft leader)");
+  });
+
   it("polls fast while a host boots (dialSeconds), then backs off", async () => {
     const f = scripted({ m1: [noAnswer, noAnswer, ok()] });
     await runPlanned(one(m1, { dialSeconds: 300 }), "x", f.exec, f.sleep);
@@ -117,5 +136,27 @@ describe("runPlanned", () => {
 describe("parseEnvLines", () => {
   it("reads KEY=value lines (values may hold '=' and spaces) and ignores the rest", () => {
     expect(parseEnvLines("A=1\nnoise\nB=x=y z\n 1BAD=2\n")).toEqual({ A: "1", B: "x=y z" });
+  });
+});
+
+describe("MANAGER_GUARD", () => {
+  /** The guard against a fake docker: `info` prints STATE, `node inspect self` succeeds when LEADER=yes. */
+  function guard(state: string, leader: boolean): { status: number | null; stderr: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-guard-"));
+    try {
+      fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\ncase "$1 $2" in "info --format") echo "${state}";; "node inspect") [ "${leader ? "yes" : "no"}" = yes ];; esac\n`, { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "hostname"), "#!/bin/sh\necho m1\n", { mode: 0o755 });
+      const r = spawnSync("bash", ["-c", `set -euo pipefail\n${MANAGER_GUARD}\necho ran`], { encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}`, HOME: dir } });
+      return { status: r.status, stderr: r.stderr + r.stdout };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("lets a manager with a leader through, and says why anything else is not one", () => {
+    expect(guard("active true", true)).toEqual({ status: 0, stderr: "ran\n" });
+    expect(guard("active true", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: a manager without a Raft leader)\n" });
+    expect(guard("active false", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: a worker)\n" });
+    expect(guard("inactive false", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: inactive)\n" });
   });
 });

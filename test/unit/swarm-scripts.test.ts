@@ -159,7 +159,13 @@ describe("joinScript", () => {
     const r = run(join, found);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", joinVia("172.28.0.10:2377"), "info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
+    expect(calls()).toEqual([
+      "info --format {{.Swarm.LocalNodeState}}",
+      "info --format {{.Swarm.NodeID}}",
+      joinVia("172.28.0.10:2377"),
+      "info --format {{.Swarm.LocalNodeState}}",
+      "info --format {{.Swarm.NodeID}}",
+    ]);
     expect(r.stdout).toBe("nodeid-self\n");
   });
 
@@ -206,11 +212,43 @@ describe("joinScript", () => {
     expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", joinVia("172.28.0.10:2377")]);
   });
 
-  it.each([["pending"], ["error"]])("leaves first when the node is %s (an interrupted join), then joins", async (state) => {
+  it.each([["pending"], ["error"]])("waits for a %s node to settle, then leaves and joins when it is not this swarm's (an interrupted join)", async (state) => {
+    fakeSleep();
     write("state", state);
+    write("nodeid", "");
     const r = run(join, found);
     expect(r.status).toBe(0);
+    expect(sleeps().filter((x) => x === "2")).toHaveLength(30); // 60 s of settling first
     expect(calls().filter((c) => c.startsWith("swarm"))).toEqual(["swarm leave --force", joinVia("172.28.0.10:2377")]);
+  });
+
+  it.each([["pending"], ["error"]])("never leaves a %s node that is a member of this swarm (an engine restarting): it fails instead", async (state) => {
+    fakeSleep();
+    write("state", state);
+    write("nodeid", "id-m2");
+    const r = run(join, found);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`node-under-test is a member of this swarm but its swarm state stays ${state} (docker info there says why)\n`);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
+  });
+
+  it("a pending node that settles as a member is left alone", async () => {
+    fakeSleep();
+    write("state", "pending");
+    write("nodeid", "id-m1");
+    // the engine comes back: active after the first poll
+    fs.writeFileSync(path.join(dir, "bin", "sleep"), `#!/bin/sh\necho active > "${dir}/state"\n`, { mode: 0o755 });
+    const r = run(join, found);
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
+  });
+
+  it("never leaves on a guess: without this swarm's node list it stops before anything", async () => {
+    write("state", "active");
+    const r = run(join, { ...found, SWARMLAB_NODE_IDS: "" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("SWARMLAB_NODE_IDS: no node list of this swarm given");
+    expect(calls()).toEqual([]);
   });
 
   it("stops on a locked node with the unlock advice", async () => {
@@ -218,7 +256,7 @@ describe("joinScript", () => {
     const r = run(join, found);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}"]);
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
   });
 
   it("fails in strict mode when the token is missing, before joining", async () => {
@@ -229,9 +267,6 @@ describe("joinScript", () => {
     expect(calls().filter((c) => c.startsWith("swarm join"))).toEqual([]);
   });
 
-  it("does not put the token in the script text", async () => {
-    expect(join).not.toContain("SWMTKN");
-  });
 });
 
 describe("joinLookupScript", () => {
@@ -244,6 +279,14 @@ describe("joinLookupScript", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-manager\nSWARMLAB_NODE_IDS=id-m1 id-m2 id-w1 \nSWARMLAB_MANAGER_ADDRS= 172.28.0.10:2377\n");
     expect(run(joinLookupScript("worker")).stdout).toContain("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-worker\n");
+  });
+
+  it("fails, printing nothing, when the node list cannot be read (a join then leaves nothing on a guess)", async () => {
+    write("fails-node-ls", "1");
+    write("error", "Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader");
+    const r = run(joinLookupScript("manager"));
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe("");
   });
 });
 
