@@ -133,9 +133,15 @@ export function joinScript(advertiseAddress: string): string {
   ].join("\n");
 }
 
-/** The node's own swarm ID (what an update of a join prints, like the join itself). */
-export function nodeIdScript(): string {
-  return "docker info --format '{{.Swarm.NodeID}}'";
+/**
+ * The node's own swarm ID (what an update of a join prints, like the join itself): the join's
+ * drift check. It never fails: a failing check would mean "gone" and replace the join, whose
+ * delete makes the node leave the swarm, and a dockerd that is restarting (a registry trust
+ * reload) must not cost that. A dockerd that does not answer within a minute prints nothing, a
+ * change: the join's update runs, which leaves nothing on a guess.
+ */
+export function nodeIdScript(waitSeconds = 60): string {
+  return [waitUntil("docker info >/dev/null 2>&1", waitSeconds), "docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true"].join("\n");
 }
 
 /** Run on the node itself when it leaves the cluster. */

@@ -9,6 +9,7 @@ import {
   joinLookupScript,
   joinScript,
   leaveScript,
+  nodeIdScript,
   parseKeyValues,
   parseNodeList,
   readyScript,
@@ -286,6 +287,22 @@ describe("joinLookupScript", () => {
     write("error", "Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader");
     const r = run(joinLookupScript("manager"));
     expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe("");
+  });
+});
+
+describe("nodeIdScript (the join's drift check)", () => {
+  it("prints the node's swarm ID", async () => {
+    write("nodeid", "id-w1");
+    expect(run(nodeIdScript())).toMatchObject({ status: 0, stdout: "id-w1\n" });
+  });
+
+  it("never fails (a failing check would replace the join, whose delete leaves the swarm): a dockerd that does not answer prints nothing", async () => {
+    fakeSleep();
+    write("fails-info", "100000");
+    write("fails-info---format", "1");
+    const r = run(nodeIdScript(1));
+    expect(r.status).toBe(0);
     expect(r.stdout).toBe("");
   });
 });
