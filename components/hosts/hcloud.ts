@@ -12,7 +12,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { SshTarget } from "../command/ssh";
+import { keyFileText, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
 import { type HcloudHosts, LOCATION_ZONES } from "../config/hosts";
 import { assignAddresses, labLabels } from "./dockerLab";
@@ -136,7 +136,7 @@ export class HcloudServers extends pulumi.ComponentResource {
     let privateKey: pulumi.Output<string>;
     if (args.hosts.publicKey && args.hosts.privateKey) {
       this.publicKey = pulumi.output(args.hosts.publicKey.trim());
-      privateKey = pulumi.secret(args.hosts.privateKey.endsWith("\n") ? args.hosts.privateKey : `${args.hosts.privateKey}\n`);
+      privateKey = pulumi.secret(keyFileText(args.hosts.privateKey));
     } else {
       const pair = new SshKeyPair(`${name}-key`, { comment: `swarmlab-${args.cluster}` }, { parent: this });
       this.publicKey = pair.publicKey;

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
-import type { SshTarget } from "../command/ssh";
+import { keyFileText, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
 import type { SshHosts } from "../config/hosts";
 import type { Host } from "./host";
@@ -38,7 +38,7 @@ export function resolveKeyPath(file: string, root: string, home = os.homedir()):
 
 /** The private key from config (a secret) or from a file, read now: a missing file fails before anything runs. */
 export function loadPrivateKey(hosts: SshHosts, root: string): string {
-  if (hosts.privateKey) return hosts.privateKey.endsWith("\n") ? hosts.privateKey : `${hosts.privateKey}\n`;
+  if (hosts.privateKey) return keyFileText(hosts.privateKey);
   const file = resolveKeyPath(hosts.privateKeyFile as string, root);
   try {
     return fs.readFileSync(file, "utf8");

@@ -6,8 +6,9 @@
  * buildImages registers the images. Nothing here is registered for stacks without `build:`, so the
  * docker provider plugin is only needed by programs that build.
  *
- * The registry is plain HTTP: the engine on the machine running Pulumi must trust it too
- * (`insecure-registries` in its daemon.json), as every node's does.
+ * The engine on the machine running Pulumi pushes to the registry as the nodes pull from it: over
+ * plain HTTP it must list it in `insecure-registries` (daemon.json), over HTTPS (registry.tls)
+ * trust its CA (the `registryCa` output in /etc/docker/certs.d/<registry>/ca.crt).
  */
 import { statSync } from "node:fs";
 import * as path from "node:path";
@@ -144,11 +145,6 @@ export function planBuilds(stacks: PreparedStack[], opts: PlanBuildsOptions): Bu
   }
   if (problems.length) throw new ConfigError(problems);
   return plans;
-}
-
-/** Whether any service of these stacks declares `build:` (whether or not an override replaces it). */
-export function declaresBuild(stacks: PreparedStack[]): boolean {
-  return stacks.some((s) => Object.values(s.stack.services).some((svc) => svc.build !== undefined));
 }
 
 export interface BuildContext {

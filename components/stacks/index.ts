@@ -1,7 +1,8 @@
 /*
  * The cluster's application stacks: every stack listed in the config (`stacks: [{name, file, ...}]`)
- * loaded and checked up front (loadStacks: pure, throws one ConfigError listing the problems of
- * every file), then deployed once the swarm is ready (deployStacks: one StackDeployment each).
+ * loaded and checked up front (collectStacks: pure, the valid ones and the problems of every file,
+ * which the preflight reports together with the rest), then deployed once the swarm is ready
+ * (deployStacks: one StackDeployment each).
  */
 import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
@@ -205,11 +206,6 @@ export function deployStacks(stacks: PreparedStack[], ctx: StacksContext, opts: 
         images: ctx.images?.[s.name],
       }, opts),
   );
-}
-
-/** loadStacks then deployStacks: for callers that already registered nothing else before. */
-export function createStacks(cfg: ClusterConfig, ctx: StacksContext & LoadStacksOptions, opts: pulumi.ComponentResourceOptions = {}): StackDeployment[] {
-  return deployStacks(loadStacks(cfg, ctx.root, ctx), ctx, opts);
 }
 
 /** The `stacks` stack output: per stack, per service, name, mode and desired replicas. */

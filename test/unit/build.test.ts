@@ -122,11 +122,9 @@ describe("planBuilds", () => {
   });
 
   it("plans nothing for stacks without build", async () => {
-    const { planBuilds, declaresBuild } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/services/build");
     const plain = prepared("plain", "stacks/plain.yaml", "services: {web: {image: nginx}}");
     expect(planBuilds([plain], { root: "/nowhere", registryEnabled: false })).toEqual([]);
-    expect(declaresBuild([plain])).toBe(false);
-    expect(declaresBuild([prepared("web", "stacks/web.yaml", WEB)])).toBe(true);
   });
 
   it("refuses build without a registry: the file, the service and what to do, for each service", async () => {
