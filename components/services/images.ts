@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
-import { shellQuote as q, sshArgs, type SshTarget } from "../command/ssh";
+import { knownHostsLine, shellQuote as q, sshArgs, type SshTarget } from "../command/ssh";
 import { ConfigError } from "../config/errors";
 import type { Host } from "../hosts/host";
 
@@ -28,14 +28,16 @@ export function checkLocalImages(images: string[], source: string, inspect = loc
  * `kind load docker-image`), skipped when the node already has the same image ID, and verified.
  */
 export function sideLoadScript(image: string, node: string, target: SshTarget, retrySeconds = 60): string {
-  // every __KEY__: a bastion's ProxyCommand names the key file too
-  const ssh = sshArgs(target, { key: "__KEY__" }, "__CMD__").map(q).join(" ").replaceAll("__KEY__", "'\"$key\"'");
+  // every __KEY__: a bastion's ProxyCommand names the key file too; a configured host key is
+  // verified (known_hosts from $SWARMLAB_KNOWN_HOSTS), as the command resource does
+  const files = target.hostKey ? { key: "__KEY__", knownHosts: "__KNOWN__" } : { key: "__KEY__" };
+  const ssh = sshArgs(target, files, "__CMD__").map(q).join(" ").replaceAll("__KEY__", "'\"$key\"'").replaceAll("__KNOWN__", "'\"$known\"'");
   // Every step is safe to repeat (an inspect, a load of the same image): an ssh that could not
   // connect (255) is retried with backoff within the budget, as the command resource does.
   const remote = (cmd: string) => `retry_ssh ssh ${ssh.replace("'__CMD__'", q(cmd))}`;
   const inspect = `docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`;
   return [
-    'key=$(mktemp); trap \'rm -f "$key"\' EXIT; printf \'%s\\n\' "$SWARMLAB_SSH_KEY" > "$key"',
+    'key=$(mktemp); known=$(mktemp); trap \'rm -f "$key" "$known"\' EXIT; printf \'%s\\n\' "$SWARMLAB_SSH_KEY" > "$key"; printf \'%s\' "${SWARMLAB_KNOWN_HOSTS:-}" > "$known"',
     `retry_ssh() { local end=$((SECONDS + ${retrySeconds})) wait=1 rc; while :; do "$@" && return 0; rc=$?; { [ $rc = 255 ] && [ $SECONDS -lt $end ]; } || return $rc; sleep $wait; wait=$(( wait < 8 ? wait * 2 : 10 )); done; }`,
     `load() { docker save ${q(image)} | ssh ${ssh.replace("'__CMD__'", q("docker load -q"))} >/dev/null; }`,
     `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
@@ -65,7 +67,7 @@ export class ImageDelivery extends pulumi.ComponentResource {
             {
               label: `${h.name}: load image ${image}`,
               create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t, args.sshRetrySeconds))),
-              environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey })),
+              environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey, ...(t.hostKey ? { SWARMLAB_KNOWN_HOSTS: knownHostsLine(t) } : {}) })),
               triggers: [ids[image], h.instance],
               timeoutSeconds: 900,
             },

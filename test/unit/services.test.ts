@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { overlayNetworkSchema, registrySchema, traefikSchema } from "../../components/config/cluster";
 import { ConfigError } from "../../components/config/errors";
+import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
 import { checkLocalImages, sideLoadScript } from "../../components/services/images";
 import { networkCreateScript, networkDeleteScript, networkUnusedScript } from "../../components/services/network";
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "../../components/services/registry";
@@ -512,7 +513,7 @@ describe("sideLoadScript", () => {
    * with REMOTE=1 after recording its argv and the key it was given. A remote `docker load` stores
    * the ID named by $LOADS (the local one when unset).
    */
-  function machine(local: string | undefined, remote: string | undefined, loads?: string) {
+  function machine(local: string | undefined, remote: string | undefined, loads?: string, target: SshTarget = TARGET) {
     const dir = tmp("swarmlab-sideload-");
     const [l, r] = [path.join(dir, "local"), path.join(dir, "remote")];
     if (local) fs.writeFileSync(l, local);
@@ -526,12 +527,25 @@ case "$1 $2" in
   "load -q") data=$(cat); [ "\${data#TAR:}" != "$data" ] || exit 1; printf '%s' "\${LOADS-\${data#TAR:}}" > "$store"; echo "Loaded image ID: x";;
   *) exit 1;;
 esac`,
-      ssh: `echo "ssh $*" >> ${dir}/ssh-args; cat "$2" > ${dir}/ssh-key; REMOTE=1 bash -c "\${@: -1}"`,
+      ssh: `echo "ssh $*" >> ${dir}/ssh-args; cat "$2" > ${dir}/ssh-key
+for a in "$@"; do case "$a" in UserKnownHostsFile=/dev/null) ;; UserKnownHostsFile=*) cat "\${a#UserKnownHostsFile=}" > ${dir}/known;; esac; done
+REMOTE=1 bash -c "\${@: -1}"`,
     });
-    const run = () => runScript(sideLoadScript("app:1", "worker1", TARGET), bin, { SWARMLAB_SSH_KEY: TARGET.privateKey, ...(loads !== undefined ? { LOADS: loads } : {}) });
+    const env = { SWARMLAB_SSH_KEY: target.privateKey, ...(target.hostKey ? { SWARMLAB_KNOWN_HOSTS: knownHostsLine(target) } : {}), ...(loads !== undefined ? { LOADS: loads } : {}) };
+    const run = () => runScript(sideLoadScript("app:1", "worker1", target), bin, env);
     const log = () => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
     return { dir, run, log, key: () => fs.readFileSync(path.join(dir, "ssh-key"), "utf8"), sshArgs: () => fs.readFileSync(path.join(dir, "ssh-args"), "utf8") };
   }
+
+  it("verifies a configured host key, as the command resource does (and accepts any key without one)", () => {
+    const m = machine("sha256:aaa", "sha256:aaa", undefined, { ...TARGET, hostKey: "ssh-ed25519 AAAAhostkey" });
+    expect(m.run().code).toBe(0);
+    expect(m.sshArgs()).toContain("StrictHostKeyChecking=yes");
+    expect(fs.readFileSync(path.join(m.dir, "known"), "utf8")).toBe("[10.0.0.3]:2222 ssh-ed25519 AAAAhostkey\n");
+    const open = machine("sha256:aaa", "sha256:aaa");
+    expect(open.run().code).toBe(0);
+    expect(open.sshArgs()).toContain("StrictHostKeyChecking=no");
+  });
 
   it("skips the load when the node has the same image ID", () => {
     const m = machine("sha256:aaa", "sha256:aaa");
