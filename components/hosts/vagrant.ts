@@ -235,7 +235,7 @@ export function vagrantPrerequisites(provider: VagrantHosts["provider"], probe: 
       missing.push("hosts.provider libvirt needs the vagrant-libvirt plugin: vagrant plugin install vagrant-libvirt (Debian/Ubuntu: apt-get install vagrant-libvirt libvirt-daemon-system)");
     } else if (probe("virsh", ["--version"]).status === 0 && probe("virsh", ["-c", "qemu:///system", "uri"]).status !== 0) {
       // virsh is optional (libvirt-clients); where it is there, it tells a stopped daemon apart.
-      missing.push("hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash scripts/libvirtd.sh) and make sure your user is in the libvirt group");
+      missing.push("hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash tools/offline/libvirtd.sh) and make sure your user is in the libvirt group");
     }
   }
   return missing;

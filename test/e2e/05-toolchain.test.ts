@@ -1,6 +1,6 @@
 /**
  * The user's first commands, with no internet: the npm `pulumi` launcher finds the CLI that
- * scripts/toolchain.sh built, `npx pulumi preview -s dev` plans the classic lab, and `npm run up`
+ * tools/offline/toolchain.sh built, `npx pulumi preview -s dev` plans the classic lab, and `npm run up`
  * without a Docker engine stops with one sentence. They run in a copy of the project (its tracked
  * files, node_modules linked), so the developer's own state and stack files are left alone.
  */

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keyFileText } from "../../components/command/ssh";
-import { sshConfigText } from "../../scripts/lib/sshArgv";
+import { sshConfigText } from "../../cli/lib/sshArgv";
 import { baseConfig, cliEnv, CLUSTER, docker, e2eEnabled, eventually, labelledObjects, labImages, labStack, nodeDocker, nodeLabels, nodeList, pulumiLogsText, stateText, up as labUp, type UpResult } from "./lab";
 
 type Node = { name: string; role: string; labels?: Record<string, string>; availability?: string };

@@ -1,7 +1,7 @@
 /**
  * The vagrant host kind for real: the classic lab's three VMs (docker.lan, docker.worker1.lan,
  * docker.worker2.lan) through Vagrant and libvirt, on a stack of its own. The box is the one
- * scripts/vagrant-box.sh builds from Debian's archive (no Vagrant Cloud here), without Docker:
+ * tools/offline/vagrant-box.sh builds from Debian's archive (no Vagrant Cloud here), without Docker:
  * the provisioning step installs it. libvirtDriver is qemu (software emulation): this machine's
  * nested KVM opens but cannot boot a Linux guest. Last in the run, after the docker lab is gone,
  * so that the emulated VMs have the CPUs to themselves.
@@ -29,8 +29,8 @@ function vagrantMissing(): string[] {
   if (ok("vagrant", ["--version"]).status !== 0) return ["vagrant (apt-get install vagrant vagrant-libvirt)"];
   const missing: string[] = [];
   if (!/^vagrant-libvirt\b/m.test(ok("vagrant", ["plugin", "list"]).stdout ?? "")) missing.push("the vagrant-libvirt plugin (apt-get install vagrant-libvirt)");
-  if (ok("virsh", ["-c", "qemu:///system", "uri"]).status !== 0) missing.push("a libvirt daemon (bash scripts/libvirtd.sh)");
-  if (!(ok("vagrant", ["box", "list"]).stdout ?? "").includes(`${BOX} (libvirt`)) missing.push(`the box ${BOX} (bash scripts/vagrant-box.sh)`);
+  if (ok("virsh", ["-c", "qemu:///system", "uri"]).status !== 0) missing.push("a libvirt daemon (bash tools/offline/libvirtd.sh)");
+  if (!(ok("vagrant", ["box", "list"]).stdout ?? "").includes(`${BOX} (libvirt`)) missing.push(`the box ${BOX} (bash tools/offline/vagrant-box.sh)`);
   return missing;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parsePushArgs, parseSshArgs, PUSH_USAGE } from "../../scripts/lib/args";
-import { UsageError } from "../../scripts/lib/cli";
+import { parsePushArgs, parseSshArgs, PUSH_USAGE } from "../../cli/lib/args";
+import { UsageError } from "../../cli/lib/cli";
 
 const NODES = ["manager1", "worker1", "docker"];
 const names = () => NODES;

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread } from "../../scripts/lib/benchFigures";
+import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread } from "../../bench/figures";
 import { tmp } from "./tmp";
 
 describe("benchmark figures", () => {
@@ -37,7 +37,7 @@ describe("benchmark figures", () => {
   });
 });
 
-describe("the plain-script baseline (scripts/bench-baseline.sh)", () => {
+describe("the plain-script baseline (bench/baseline.sh)", () => {
   /** Runs the script with fakes first on PATH; returns its exit status and the ssh commands it ran, by node address. */
   function baseline(nodes: number, managers?: number): { status: number | null; stderr: string; ssh: string[] } {
     const dir = tmp("swarmlab-baseline-");
@@ -59,7 +59,7 @@ describe("the plain-script baseline (scripts/bench-baseline.sh)", () => {
         "esac",
       ].join("\n"),
     );
-    const args = [path.resolve(__dirname, "../../scripts/bench-baseline.sh"), "up", `swarmlab-unit-${process.pid}`, String(nodes), "10.9.9", ...(managers ? [String(managers)] : [])];
+    const args = [path.resolve(__dirname, "../../bench/baseline.sh"), "up", `swarmlab-unit-${process.pid}`, String(nodes), "10.9.9", ...(managers ? [String(managers)] : [])];
     const r = spawnSync("bash", args, { encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}`, HOME: "/nonexistent" } });
     const ssh = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
     fs.rmSync(`/tmp/swarmlab-unit-${process.pid}-key`, { force: true });

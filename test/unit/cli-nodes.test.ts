@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chooseNode, describeConnection, leaderName, managersLeaderFirst, nodeConnections, registryManager } from "../../scripts/lib/nodes";
-import { parseStackOutputs } from "../../scripts/lib/stackOutputs";
+import { chooseNode, describeConnection, leaderName, managersLeaderFirst, nodeConnections, registryManager } from "../../cli/lib/nodes";
+import { parseStackOutputs } from "../../cli/lib/stackOutputs";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ncluster\n-----END OPENSSH PRIVATE KEY-----\n";
 const VM_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nvm2\n-----END OPENSSH PRIVATE KEY-----\n";

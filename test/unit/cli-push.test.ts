@@ -1,7 +1,7 @@
 import { spawn } from "child_process";
 import { describe, expect, it } from "vitest";
-import { repositoryPath } from "../../scripts/lib/imageRef";
-import { freePort, waitForTunnel } from "../../scripts/lib/tunnel";
+import { repositoryPath } from "../../cli/lib/imageRef";
+import { freePort, waitForTunnel } from "../../cli/lib/tunnel";
 
 /** A stand-in for `ssh -N -L`: a process that listens on the port (or exits at once). */
 const listener = (port: number) => spawn(process.execPath, ["-e", `require("net").createServer().listen(${port}, "127.0.0.1")`], { stdio: "ignore" });

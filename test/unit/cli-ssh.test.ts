@@ -2,9 +2,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { SSH_COMMON_OPTIONS } from "../../components/command/ssh";
-import { withSshFiles } from "../../scripts/lib/connect";
-import type { NodeConnection } from "../../scripts/lib/nodes";
-import { jumpSpec, sshArgv, sshConfigText, type SshFiles } from "../../scripts/lib/sshArgv";
+import { withSshFiles } from "../../cli/lib/connect";
+import type { NodeConnection } from "../../cli/lib/nodes";
+import { jumpSpec, sshArgv, sshConfigText, type SshFiles } from "../../cli/lib/sshArgv";
 
 const FILES: SshFiles = { key: "/tmp/s/id", config: "/tmp/s/config" };
 const LAB = { host: "172.28.0.2", port: 22, user: "root" };

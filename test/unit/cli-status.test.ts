@@ -9,12 +9,12 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { failureReport, firstAnswer, type RunResult } from "../../scripts/lib/askManagers";
-import { httpStatus } from "../../scripts/lib/httpProbe";
-import type { NodeConnection } from "../../scripts/lib/nodes";
-import { entrypointPorts, ruleHosts, rulePath, traefikRoutes } from "../../scripts/lib/routes";
-import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader } from "../../scripts/lib/statusTables";
-import { parseSwarmState, STATE_SCRIPT, type SwarmState } from "../../scripts/lib/swarmState";
+import { failureReport, firstAnswer, type RunResult } from "../../cli/lib/askManagers";
+import { httpStatus } from "../../cli/lib/httpProbe";
+import type { NodeConnection } from "../../cli/lib/nodes";
+import { entrypointPorts, ruleHosts, rulePath, traefikRoutes } from "../../cli/lib/routes";
+import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader } from "../../cli/lib/statusTables";
+import { parseSwarmState, STATE_SCRIPT, type SwarmState } from "../../cli/lib/swarmState";
 import { tmp } from "./tmp";
 
 const node = (id: string, hostname: string, role: string, extra: Record<string, unknown> = {}, labels: Record<string, string> = {}) => ({

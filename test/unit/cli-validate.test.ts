@@ -1,5 +1,5 @@
 /**
- * `npm run validate -- <file>...` (scripts/validate.ts) run as a user runs it, with no cluster:
+ * `npm run validate -- <file>...` (cli/validate.ts) run as a user runs it, with no cluster:
  * the normalised compose YAML on stdout, warnings on stderr, or every error and exit code 1.
  */
 import { spawnSync } from "child_process";
@@ -12,7 +12,7 @@ import { tmp } from "./tmp";
 const ROOT = path.resolve(__dirname, "../..");
 
 function validate(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/validate.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "cli/validate.ts"), ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -281,7 +281,7 @@ describe("vagrant: prerequisites at plan time", () => {
   it("names a libvirt daemon that does not answer, when virsh is there to ask it", () => {
     const base = { "vagrant --version": "Vagrant 2.3.4", "vagrant plugin list": "vagrant-libvirt (0.11.2, system)\n" };
     expect(vagrantPrerequisites("libvirt", probe({ ...base, "virsh --version": "9.0.0" }))).toEqual([
-      "hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash scripts/libvirtd.sh) and make sure your user is in the libvirt group",
+      "hosts.provider libvirt needs the libvirt daemon, and it does not answer on qemu:///system: start it (sudo systemctl start libvirtd; in a container: bash tools/offline/libvirtd.sh) and make sure your user is in the libvirt group",
     ]);
     expect(vagrantPrerequisites("libvirt", probe({ ...base, "virsh --version": "9.0.0", "virsh -c qemu:///system uri": "qemu:///system\n" }))).toEqual([]);
   });

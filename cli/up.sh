@@ -11,11 +11,11 @@ if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
 fi
 
 # The lab node image: built once from images/node (debian:bookworm-slim from Docker Hub), or
-# offline from Debian's archive by scripts/images.sh.
+# offline from Debian's archive by tools/offline/images.sh.
 image="${SWARMLAB_NODE_IMAGE:-swarmlab/node:latest}"
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "building the lab node image $image (once)"
-  docker build -q -t "$image" images/node >/dev/null || bash scripts/images.sh --only node
+  docker build -q -t "$image" images/node >/dev/null || bash tools/offline/images.sh --only node
 fi
 
 select_stack

@@ -15,16 +15,16 @@ ensure_node_modules() {
 }
 
 # The npm launcher downloads the CLI on first use where the internet is reachable; offline we
-# build it from the Go module proxy (scripts/toolchain.sh).
+# build it from the Go module proxy (tools/offline/toolchain.sh).
 ensure_pulumi() {
   export PULUMI_SKIP_UPDATE_CHECK=true
   npx --no-install pulumi version >/dev/null 2>&1 && return 0
   if command -v go >/dev/null 2>&1; then
-    say "the Pulumi CLI could not be downloaded: building it from source (scripts/toolchain.sh, ~10 min once)"
-    bash scripts/toolchain.sh
+    say "the Pulumi CLI could not be downloaded: building it from source (tools/offline/toolchain.sh, ~10 min once)"
+    bash tools/offline/toolchain.sh
     npx --no-install pulumi version >/dev/null 2>&1 && return 0
   fi
-  die "the Pulumi CLI is missing and could not be downloaded: install it (https://www.pulumi.com/docs/install/) or install Go >= 1.25 and run bash scripts/toolchain.sh"
+  die "the Pulumi CLI is missing and could not be downloaded: install it (https://www.pulumi.com/docs/install/) or install Go >= 1.25 and run bash tools/offline/toolchain.sh"
 }
 
 # The dev stack is a lab: its passphrase is documented (README) so that it needs no prompt.

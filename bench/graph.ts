@@ -1,7 +1,7 @@
 /**
  * Builds the whole resource graph of an N-node cluster under Pulumi mocks (no engine, no cluster)
  * and prints how long it took and how many resources it registered: the program's own share of
- * a `pulumi preview`. Usage: node --import tsx scripts/bench-graph.ts [nodes]
+ * a `pulumi preview`. Usage: node --import tsx bench/graph.ts [nodes]
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -1,6 +1,6 @@
 /*
  * Validate stack files and print the compose YAML swarmlab would deploy, like `docker stack config`.
- *   node --import tsx scripts/validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <file>...
+ *   node --import tsx cli/validate.ts [--traefik-network NAME] [--cert-resolver NAME] [--dnsrr] [--host-ports] <file>...
  * Each file goes through what `pulumi up` does with it (components/stacks prepareStack: interpolation,
  * env files, secret and config files, rendering; builds checked as with a registry). Warnings go to
  * stderr; every problem of every file given is printed, then the exit code is 1.

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# scripts/toolchain.sh: build the Pulumi toolchain from the Go module proxy and
+# tools/offline/toolchain.sh: build the Pulumi toolchain from the Go module proxy and
 # install it where the npm `pulumi` launcher looks for it.
 #
 # The npm `pulumi` package (a devDependency) is only a launcher: it runs
 # $PULUMI_HOME/versions/<version>/bin/pulumi and would download that CLI from
 # get.pulumi.com when missing, which is not reachable here. So we build:
-#   - pulumi                         the CLI (scripts/toolchain/cli, a wrapper module
+#   - pulumi                         the CLI (tools/offline/toolchain/cli, a wrapper module
 #                                    around github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 #   - pulumi-language-nodejs         our own minimal Node.js language host
-#                                    (scripts/toolchain/langhost)
-#   - pulumi-resource-pulumi-nodejs  the dynamic-provider shim (scripts/toolchain/)
+#                                    (tools/offline/toolchain/langhost)
+#   - pulumi-resource-pulumi-nodejs  the dynamic-provider shim (tools/offline/toolchain/)
 # into a cache folder keyed by version and by a hash of those sources:
 #   ${SWARMLAB_CACHE:-$HOME/.cache/swarmlab}/toolchain/<version>-<hash>/bin
 # and copy them to ${PULUMI_HOME:-$HOME/.pulumi}/versions/<version>/bin.
@@ -18,7 +18,7 @@
 # Needs: Go >= 1.25 (with access to the Go module proxy on first build), Node.js.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SRC="$ROOT/scripts/toolchain"
 CACHE_ROOT="${SWARMLAB_CACHE:-$HOME/.cache/swarmlab}/toolchain"
 PULUMI_HOME_DIR="${PULUMI_HOME:-$HOME/.pulumi}"
@@ -110,7 +110,7 @@ build_go() {
 step "pulumi CLI v$VERSION" build_go pulumi "$SRC/cli" \
     "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "from scratch: 6 to 13 min on 2 cores"
-step "pulumi-language-nodejs (scripts/toolchain/langhost)" build_go pulumi-language-nodejs "$SRC/langhost" \
+step "pulumi-language-nodejs (tools/offline/toolchain/langhost)" build_go pulumi-language-nodejs "$SRC/langhost" \
     "-s -w -X main.version=$VERSION" . "about 1 min from scratch"
 
 install_shim() {

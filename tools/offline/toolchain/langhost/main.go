@@ -37,7 +37,7 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
-// version is reported by GetPluginInfo; scripts/toolchain.sh sets it with
+// version is reported by GetPluginInfo; tools/offline/toolchain.sh sets it with
 // -ldflags "-X main.version=<the CLI version>".
 var version = "3.259.0"
 

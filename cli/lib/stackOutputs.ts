@@ -54,10 +54,10 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   throw new Error(`the stack's outputs are not what this script expects (${where}): run npm run up with this version of swarmlab`);
 }
 
-/** The outputs of the selected stack (SWARMLAB_STACK, default dev), through scripts/pulumi.sh. */
+/** The outputs of the selected stack (SWARMLAB_STACK, default dev), through cli/pulumi.sh. */
 export function readStackOutputs(): StackOutputs {
   const root = path.resolve(__dirname, "../..");
-  const json = execFileSync("bash", [path.join(root, "scripts/pulumi.sh"), "stack", "output", "--json", "--show-secrets"], {
+  const json = execFileSync("bash", [path.join(root, "cli/pulumi.sh"), "stack", "output", "--json", "--show-secrets"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

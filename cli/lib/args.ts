@@ -18,7 +18,7 @@ export interface SshRequest {
  * `nodeNames` is asked only when a first word has to be told apart (`--help` reads no stack).
  */
 export function parseSshArgs(argv: readonly string[], nodeNames: () => readonly string[]): Parsed<SshRequest> {
-  // a leading `--` (npm passes its own on; `npm run ssh -- -- cmd` or a direct `node scripts/ssh.ts -- cmd` do not)
+  // a leading `--` (npm passes its own on; `npm run ssh -- -- cmd` or a direct `node cli/ssh.ts -- cmd` do not)
   const words = argv[0] === "--" ? argv.slice(1) : argv;
   const [first, ...rest] = words;
   if (first === "-h" || first === "--help") return { help: true };

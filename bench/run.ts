@@ -2,7 +2,7 @@
  * `npm run bench`: speed figures, printed, never asserted.
  *   - the 3-node lab (1 manager, 2 workers): `pulumi up` from nothing to a Ready swarm, a no-op
  *     `pulumi up`, a no-op preview, `pulumi destroy`, against the same bootstrap by a plain shell
- *     script (scripts/bench-baseline.sh);
+ *     script (bench/baseline.sh);
  *   - the 10-node lab (3 managers, 7 workers): the same against the plain script with the same
  *     roles, and against the 3-node lab (how `up` grows with the node count);
  *   - building the resource graph of a 100-node configuration under Pulumi mocks (the program's own
@@ -13,7 +13,7 @@
 import { execFileSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread, type LabSize } from "./lib/benchFigures";
+import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread, type LabSize } from "./figures";
 
 process.env.SWARMLAB_E2E_NAME ??= "bench";
 process.env.SWARMLAB_E2E_SUBNET ??= "172.30.200.0/24";
@@ -43,7 +43,7 @@ async function timed<T>(label: string, fn: () => Promise<T> | T): Promise<T> {
 
 /** The plain-script baseline: `up` starts the nodes and forms the swarm with the same roles, `down` removes it all. */
 function baseline(action: "up" | "down", size: LabSize): void {
-  const args = [path.join(ROOT, "scripts/bench-baseline.sh"), action, "bench-baseline", String(nodeCount(size)), "172.30.201", String(size.managers)];
+  const args = [path.join(ROOT, "bench/baseline.sh"), action, "bench-baseline", String(nodeCount(size)), "172.30.201", String(size.managers)];
   execFileSync("bash", args, { stdio: "inherit" });
 }
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const at = process.argv.indexOf("--runs");
   const runs = at > 0 ? Number(process.argv[at + 1]) : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a whole number >= 1");
-  const lab = await import("../test/e2e/lab");
+  const lab = await import("../tools/lab");
   const missing = lab.missingPrerequisites();
   if (missing.length) throw new Error(`bench needs: ${missing.join("; ")}`);
   const stack = await lab.labStack();
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     if (quick) continue;
     console.error(`run ${run} of ${runs}: 100-node graph under mocks`);
     await timed(measure.graph, () => {
-      execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/bench-graph.ts"), "100"], { stdio: "inherit" });
+      execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "bench/graph.ts"), "100"], { stdio: "inherit" });
     });
   }
 

@@ -9,23 +9,23 @@
 #                                        SWARMLAB_BASE_IMAGE=debian:bookworm-slim to
 #                                        use another base instead)
 #   node      swarmlab/node:latest       images/node (dockerd + sshd lab node)
-#   registry  swarmlab/registry:2.8      images/registry (Debian's docker-registry)
-#   whoami    swarmlab/whoami:latest     images/whoami (Go, stdlib only), and
+#   registry  swarmlab/registry:2.8      tools/offline/images/registry (Debian's docker-registry)
+#   whoami    swarmlab/whoami:latest     tools/offline/images/whoami (Go, stdlib only), and
 #             swarmlab/whoami:v2         the same binary, variant label/env v2
-#   traefik   swarmlab/traefik:<version> images/traefik (Go module proxy build)
+#   traefik   swarmlab/traefik:<version> tools/offline/images/traefik (Go module proxy build)
 #
 # Each image carries the label swarmlab.inputs=<hash of its inputs: Dockerfile,
 # files, base image id, Go version, ...>; an image whose tag already has that
 # label is not rebuilt. Go binaries are cached as
 # $SWARMLAB_CACHE/bin/<name>-<version>-<hash>. A second run rebuilds nothing.
 #
-# Usage: scripts/images.sh [--only base,node,registry,whoami,traefik] [--force]
+# Usage: tools/offline/images.sh [--only base,node,registry,whoami,traefik] [--force]
 # Env:   SWARMLAB_CACHE (default ~/.cache/swarmlab), SWARMLAB_BASE_IMAGE,
 #        SWARMLAB_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 # Writes $SWARMLAB_CACHE/images.env (SWARMLAB_*_IMAGE=...) for tests to source.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${SWARMLAB_CACHE:-$HOME/.cache/swarmlab}
 BIN_DIR=$CACHE/bin
 LOG_DIR=$CACHE/logs
@@ -38,7 +38,8 @@ NODE_IMAGE=swarmlab/node:latest
 REGISTRY_IMAGE=swarmlab/registry:2.8
 WHOAMI_IMAGE=swarmlab/whoami:latest
 WHOAMI_V2_IMAGE=swarmlab/whoami:v2
-TRAEFIK_MOD_DIR=$ROOT/images/traefik/build
+OFFLINE_IMAGES=$ROOT/tools/offline/images # stand-ins for Docker Hub images
+TRAEFIK_MOD_DIR=$OFFLINE_IMAGES/traefik/build
 # The version is pinned in one place: the wrapper module's go.mod.
 TRAEFIK_VERSION=$(awk '$1 == "require" && $2 == "github.com/traefik/traefik/v3" { print $3 }' "$TRAEFIK_MOD_DIR/go.mod")
 TRAEFIK_IMAGE=swarmlab/traefik:$TRAEFIK_VERSION
@@ -78,7 +79,7 @@ fi
 mkdir -p "$CACHE" "$BIN_DIR" "$LOG_DIR"
 
 # Before taking the lock: a dockerd started from here must not inherit its fd.
-"$ROOT/scripts/dockerd.sh"
+"$ROOT/tools/offline/dockerd.sh"
 
 # One build at a time per cache directory.
 exec 9>"$CACHE/images.lock"
@@ -92,13 +93,15 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # hash_inputs f:<file>... s:<string>...: a short, stable hash of file contents
-# (with their paths relative to the repo) and strings.
+# (with their paths relative to the repo, tools/offline/ dropped so that keys name images/<name>/<file>
+# wherever the build tooling lives) and strings.
 hash_inputs() {
-	local a
+	local a rel
 	for a in "$@"; do
 		case "$a" in
 		f:*)
-			printf 'file %s ' "${a#f:$ROOT/}"
+			rel=${a#f:$ROOT/}
+			printf 'file %s ' "${rel#tools/offline/}"
 			sha256sum <"${a#f:}" | cut -d' ' -f1
 			;;
 		s:*) printf 'str %s\n' "${a#s:}" ;;
@@ -234,13 +237,13 @@ step_base() {
 }
 
 base_id() {
-	image_id "$BASE_IMAGE" || die "base image $BASE_IMAGE is missing: run scripts/images.sh --only base"
+	image_id "$BASE_IMAGE" || die "base image $BASE_IMAGE is missing: run tools/offline/images.sh --only base"
 }
 
-# An image built FROM the base image out of a folder of images/: rebuilt when a listed file or the base changes.
-step_from_base() { # <name> <image> <files in images/<name>...>
-	local name=$1 image=$2 dir=$ROOT/images/$1 hash bid f inputs=()
-	shift 2
+# An image built FROM the base image out of a folder: rebuilt when a listed file or the base changes.
+step_from_base() { # <name> <image> <folder> <files in the folder...>
+	local name=$1 image=$2 dir=$3 hash bid f inputs=()
+	shift 3
 	bid=$(base_id)
 	for f in "$@"; do inputs+=("f:$dir/$f"); done
 	hash=$(hash_inputs "${inputs[@]}" "s:base=$bid")
@@ -249,12 +252,12 @@ step_from_base() { # <name> <image> <files in images/<name>...>
 	STATUS=built
 }
 
-step_node() { step_from_base node "$NODE_IMAGE" Dockerfile entrypoint.sh; }
-step_registry() { step_from_base registry "$REGISTRY_IMAGE" Dockerfile config.yml; }
+step_node() { step_from_base node "$NODE_IMAGE" "$ROOT/images/node" Dockerfile entrypoint.sh; } # the product's lab node
+step_registry() { step_from_base registry "$REGISTRY_IMAGE" "$OFFLINE_IMAGES/registry" Dockerfile config.yml; }
 
 step_whoami() {
 	need_go
-	local dir=$ROOT/images/whoami bin_hash hash variant tag built=0
+	local dir=$OFFLINE_IMAGES/whoami bin_hash hash variant tag built=0
 	bin_hash=$(hash_inputs "f:$dir/main.go" "f:$dir/go.mod" "s:go=$GO_VERSION" "s:flags=-s -w")
 	go_build whoami local "$dir" . "-s -w" "$bin_hash"
 	for variant in v1 v2; do
@@ -273,7 +276,7 @@ step_whoami() {
 step_traefik() {
 	need_go
 	[ -n "$TRAEFIK_VERSION" ] || die "cannot read the Traefik version from $TRAEFIK_MOD_DIR/go.mod"
-	local dir=$ROOT/images/traefik ldflags bin_hash hash bid
+	local dir=$OFFLINE_IMAGES/traefik ldflags bin_hash hash bid
 	bid=$(base_id)
 	ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION"
 	bin_hash=$(hash_inputs "f:$TRAEFIK_MOD_DIR/go.mod" "f:$TRAEFIK_MOD_DIR/go.sum" "f:$TRAEFIK_MOD_DIR/tools.go" \
@@ -304,7 +307,7 @@ done
 
 env_file=$CACHE/images.env
 cat >"$env_file.tmp" <<EOF
-# Written by scripts/images.sh; source it: . "$env_file"
+# Written by tools/offline/images.sh; source it: . "$env_file"
 SWARMLAB_BASE_IMAGE=$BASE_IMAGE
 SWARMLAB_NODE_IMAGE=$NODE_IMAGE
 SWARMLAB_REGISTRY_IMAGE=$REGISTRY_IMAGE
