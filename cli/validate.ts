@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { formatProblem, gatherProblems } from "../components/config/errors";
-import { planBuilds } from "../components/services/build";
+import { planBuilds } from "../components/stacks/build";
 import { prepareStack } from "../components/stacks";
 import { renderCompose } from "../components/stacks/compose";
 

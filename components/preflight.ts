@@ -7,14 +7,14 @@
  * container of `hosts.privileged: auto`). Each failure is a ConfigError: one line per problem.
  */
 import type { ClusterConfig } from "./config/cluster";
-import { crossCheck } from "./config/crossChecks";
+import { crossCheck } from "./stacks/crossChecks";
 import { ConfigError, gatherProblems, type Problem } from "./config/errors";
 import { configWarnings, loadClusterConfig } from "./config/load";
 import { engineAcceptsPrivileged } from "./hosts/dockerLab";
 import { type Probe, vagrantPrerequisites } from "./hosts/vagrant";
-import { type BuildPlan, planBuilds } from "./services/build";
-import { checkLocalImages, localImageId } from "./services/images";
-import { type RegistryTlsMaterial, readRegistryTls } from "./services/registryTls";
+import { type BuildPlan, planBuilds } from "./stacks/build";
+import { checkLocalImages, localImageId } from "./addons/images";
+import { type RegistryTlsMaterial, readRegistryTls } from "./addons/registryTls";
 import { collectStacks, type PreparedStack } from "./stacks";
 import { checkQuorum } from "./swarm/quorum";
 

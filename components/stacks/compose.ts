@@ -17,7 +17,7 @@ import {
   portRules,
   serviceNetworkNames,
   stackNameSchema,
-} from "../config/stack";
+} from "./schema";
 import { escapeDollars } from "./interpolate";
 
 /** Compose file format emitted: the newest that docker/cli 20.10 (Debian's engine) still accepts. */

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Problem } from "../config/errors";
-import type { Stack } from "../config/stack";
+import type { Stack } from "./schema";
 
 /**
  * Parses an env file as docker does: `KEY=value` lines, `#` comments and blank lines skipped, the

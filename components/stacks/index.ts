@@ -9,15 +9,15 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, StackRef } from "../config/cluster";
 import { ConfigError, type Problem, formatPath } from "../config/errors";
-import type { Stack } from "../config/stack";
+import type { Stack } from "./schema";
 import type { SshTarget } from "../command/ssh";
 import { type RenderOptions, renderCompose } from "./compose";
 import { parseStack } from "./load";
 import { inlineEnvFiles } from "./envFiles";
 import { planObjects, readObjectContents } from "./secrets";
-import { type ConvergeOptions, type PreparedStack, StackDeployment } from "./stack";
+import { type ConvergeOptions, type PreparedStack, StackDeployment } from "./deployment";
 
-export { StackDeployment, type PreparedStack } from "./stack";
+export { StackDeployment, type PreparedStack } from "./deployment";
 
 export interface LoadStacksOptions {
   /** Names the config file in messages about `swarmlab:stacks` (default "swarmlab config"). */

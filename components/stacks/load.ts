@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type ScalarTag, visit } from "yaml";
 import { ConfigError, formatPath, formatProblem, issuesToProblems } from "../config/errors";
-import { crossFieldProblems, type Stack, stackNameSchema, stackSchema, stackWarnings, swarmNameProblems } from "../config/stack";
+import { crossFieldProblems, type Stack, stackNameSchema, stackSchema, stackWarnings, swarmNameProblems } from "./schema";
 import { interpolateStack } from "./interpolate";
 
 /** A stack file, validated: its name, where it came from, its content and what will be ignored. */

@@ -1,4 +1,4 @@
-import type { PreparedStack } from "./stack";
+import type { PreparedStack } from "./deployment";
 
 export interface Route {
   /** What a browser asks for once the host name resolves to Traefik (DNS or /etc/hosts). */

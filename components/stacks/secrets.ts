@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { nameProblem } from "../config/dockerRules";
 import type { Problem } from "../config/errors";
-import type { Config, Secret, Stack } from "../config/stack";
+import type { Config, Secret, Stack } from "./schema";
 
 export type ObjectKind = "secret" | "config";
 

@@ -1,5 +1,5 @@
 /**
- * Stack services with `build:` (components/services/build.ts): the plan (paths relative to the
+ * Stack services with `build:` (components/addons/build.ts): the plan (paths relative to the
  * stack file, overrides, every refusal with its message) and, under the mocks of ./mocks.ts, the
  * docker.Image resources, the digest overrides they return and the compose deployed with them.
  * The docker provider plugin is not needed: under mocks nothing reaches a provider.
@@ -14,9 +14,9 @@ import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
 import type { Host } from "../../components/hosts/host";
 import type { SshTarget } from "../../components/command/ssh";
-import type { BuiltImages } from "../../components/services/build";
+import type { BuiltImages } from "../../components/stacks/build";
 import { parseStack } from "../../components/stacks/load";
-import type { PreparedStack, StackDeployment } from "../../components/stacks/stack";
+import type { PreparedStack, StackDeployment } from "../../components/stacks/deployment";
 import { findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
 
 const IMAGE_TYPE = "docker:index/image:Image";
@@ -78,7 +78,7 @@ const FILES = {
 
 describe("planBuilds", () => {
   it("resolves contexts relative to the stack file, Dockerfiles relative to the context, args from the file or the environment", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const root = project(FILES);
     const web = prepared("web", "stacks/web.yaml", WEB);
     expect(planBuilds([web], { root, registryEnabled: true, env: { FROM_ENV: "from-env" } })).toEqual([
@@ -97,7 +97,7 @@ describe("planBuilds", () => {
   });
 
   it("takes args given as a mapping, numbers as text, and a context of the stack file's own directory by default", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const text = "services:\n  App:\n    build: {args: {N: 3, FLAG: true, EMPTY: null}}\n";
     const root = project({ "stacks/one.yaml": text, "stacks/Dockerfile": "FROM scratch\n" });
     const [plan] = planBuilds([prepared("one", "stacks/one.yaml", text)], { root, registryEnabled: true, env: {} });
@@ -113,7 +113,7 @@ describe("planBuilds", () => {
   });
 
   it("does not build a service an image override names (by service name or by its image)", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const root = project(FILES);
     const web = prepared("web", "stacks/web.yaml", WEB, { api: "mine/api:1", "shop/worker": "mine/worker:1" });
     expect(planBuilds([web], { root, registryEnabled: true })).toEqual([]);
@@ -122,13 +122,13 @@ describe("planBuilds", () => {
   });
 
   it("plans nothing for stacks without build", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const plain = prepared("plain", "stacks/plain.yaml", "services: {web: {image: nginx}}");
     expect(planBuilds([plain], { root: "/nowhere", registryEnabled: false })).toEqual([]);
   });
 
   it("refuses build without a registry: the file, the service and what to do, for each service", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const root = project(FILES);
     let error: unknown;
     try {
@@ -146,7 +146,7 @@ describe("planBuilds", () => {
   });
 
   it("refuses malformed build entries, unsupported keys, a missing context and a missing Dockerfile, all at once", async () => {
-    const { planBuilds } = await import("../../components/services/build");
+    const { planBuilds } = await import("../../components/stacks/build");
     const text = `
 services:
   a: {build: 3}
@@ -219,7 +219,7 @@ describe("buildImages under mocks", () => {
         return { ...result, state: { ...result.state, repoDigest: `${String(args.inputs.imageName).replace(/:latest$/, "")}@${DIGEST}` } };
       },
     };
-    const { buildImages } = await import("../../components/services/build");
+    const { buildImages } = await import("../../components/stacks/build");
     const { deployStacks, loadStacks } = await import("../../components/stacks");
     root = project({ ...FILES, "stacks/plain.yaml": "services:\n  web:\n    image: nginx\n" });
     const stacks = loadStacks(cluster([{ name: "web", file: "stacks/web.yaml" }, { name: "plain", file: "stacks/plain.yaml" }], true), root);
@@ -277,7 +277,7 @@ describe("buildImages under mocks", () => {
   });
 
   it("registers no docker.Image for stacks without build, and passes registry credentials as a secret", async () => {
-    const { buildImages } = await import("../../components/services/build");
+    const { buildImages } = await import("../../components/stacks/build");
     const before = recorded(IMAGE_TYPE).length;
     const plain = prepared("plain2", "stacks/plain.yaml", "services: {web: {image: nginx}}");
     expect(buildImages([plain], { registry: REGISTRY, root })).toEqual({});

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { type RenderOptions, renderCompose, traefikLabels, validateStackName } from "../../components/stacks/compose";
 import { loadStackFile, parseStack } from "../../components/stacks/load";
 import { exposedRoutes } from "../../components/stacks/routes";
-import type { PreparedStack } from "../../components/stacks/stack";
+import type { PreparedStack } from "../../components/stacks/deployment";
 
 const SRC = "stacks/web.yaml";
 type Doc = { version: string; services: Record<string, any>; networks?: Record<string, any>; volumes?: Record<string, any>; secrets?: Record<string, any> };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { clusterSchema, type ClusterInput } from "../../components/config/cluster";
-import { crossCheck } from "../../components/config/crossChecks";
+import { crossCheck } from "../../components/stacks/crossChecks";
 import { parseStack } from "../../components/stacks/load";
 
 const cluster = (over: Partial<ClusterInput> = {}) =>

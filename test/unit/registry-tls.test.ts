@@ -1,5 +1,5 @@
 /**
- * HTTPS for the registry (components/services/registryTls.ts): the certificate script run for real
+ * HTTPS for the registry (components/addons/registryTls.ts): the certificate script run for real
  * with openssl and checked by a TLS handshake, the user's files, the install and trust scripts run
  * by bash against temp folders and a fake docker, and the ClusterServices graph with registry.tls
  * under the mocks of ./mocks.ts.
@@ -12,7 +12,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { registrySchema } from "../../components/config/cluster";
-import { REGISTRY_STACK, registryCompose } from "../../components/services/registry";
+import { REGISTRY_STACK, registryCompose } from "../../components/addons/registry";
 import {
   certificateScript,
   installCertificateScript,
@@ -24,7 +24,7 @@ import {
   trustCaScript,
   trustedCaCheck,
   untrustCaScript,
-} from "../../components/services/registryTls";
+} from "../../components/addons/registryTls";
 import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, resolve, servicesUnderMocks, setupMocks } from "./mocks";
 import { tmp } from "./tmp";
 

@@ -13,10 +13,10 @@ import { parse } from "yaml";
 import { overlayNetworkSchema, registrySchema, traefikSchema } from "../../components/config/cluster";
 import { ConfigError } from "../../components/config/errors";
 import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
-import { checkLocalImages, sideLoadScript } from "../../components/services/images";
-import { networkCreateScript, networkDeleteScript, networkUnusedScript } from "../../components/services/network";
-import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "../../components/services/registry";
-import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/services/traefik";
+import { checkLocalImages, sideLoadScript } from "../../components/addons/images";
+import { networkCreateScript, networkDeleteScript, networkUnusedScript } from "../../components/addons/network";
+import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "../../components/addons/registry";
+import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/addons/traefik";
 import { renderCompose } from "../../components/stacks/compose";
 import { COMMAND_TYPE, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, servicesUnderMocks, setupMocks, type Mocked } from "./mocks";
 import { tmp } from "./tmp";
@@ -45,7 +45,7 @@ const traefikCfg = (extra: Record<string, unknown> = {}) => traefikSchema.parse(
 
 /** The typed stack of a system stack (systemStack is imported under the mocks' runtime below). */
 async function rendered(name: string, text: string, defaults: { endpointMode: "vip" | "dnsrr"; publishMode: "ingress" | "host" }, values: Record<string, string> = {}) {
-  const { systemStack } = await import("../../components/services");
+  const { systemStack } = await import("../../components/addons");
   const s = systemStack(name, text, values);
   return { prepared: s, yaml: renderCompose(s.stack, { name: s.name, source: s.file, defaults }) };
 }
@@ -715,7 +715,7 @@ describe("ClusterServices under mocks", () => {
     registryAt = services.registryAddress && (await resolve(services.registryAddress));
     await resolve(swarm.leaderAddress);
     // a stack's deploy command is registered within its component: its services come from the deploy's output
-    const { StackDeployment } = await import("../../components/stacks/stack");
+    const { StackDeployment } = await import("../../components/stacks/deployment");
     await Promise.all(services.ready.flatMap((r) => (r instanceof StackDeployment ? [resolve(r.services)] : [])));
   });
 

@@ -13,7 +13,7 @@ import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
 import { parseStack } from "../../components/stacks/load";
 import { contentHash, objectName, planObjects, readObjectContents } from "../../components/stacks/secrets";
-import { deployInputs, deployScript, type PreparedStack, removeScript, serviceSummary } from "../../components/stacks/stack";
+import { deployInputs, deployScript, type PreparedStack, removeScript, serviceSummary } from "../../components/stacks/deployment";
 import { applyReplicas, loadStacks } from "../../components/stacks";
 import type { SshTarget } from "../../components/command/ssh";
 import { findCommand, namesOf, registered, resolve, setupMocks } from "./mocks";

@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
 import { shellQuote as q, type SshTarget } from "../command/ssh";
-import type { Stack } from "../config/stack";
+import type { Stack } from "./schema";
 import { type RenderOptions, renderCompose } from "./compose";
 import type { Upload } from "./secrets";
 

@@ -16,8 +16,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError, type Problem, formatPath, issuesToProblems } from "../config/errors";
-import { type ListOrDict, listOrDict, oneOf } from "../config/stack";
-import type { PreparedStack } from "../stacks/stack";
+import { type ListOrDict, listOrDict, oneOf } from "./schema";
+import type { PreparedStack } from "./deployment";
 
 /** The platform images are built for (the lab's nodes and most cloud VMs). */
 export const BUILD_PLATFORM = "linux/amd64";

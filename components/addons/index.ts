@@ -6,7 +6,7 @@ import { ConfigError } from "../config/errors";
 import type { Host } from "../hosts/host";
 import { parseStack } from "../stacks/load";
 import { planObjects, readObjectContents } from "../stacks/secrets";
-import { type PreparedStack, StackDeployment } from "../stacks/stack";
+import { type PreparedStack, StackDeployment } from "../stacks/deployment";
 import type { SwarmCluster } from "../swarm/cluster";
 import { ImageDelivery } from "./images";
 import { OverlayNetwork } from "./network";

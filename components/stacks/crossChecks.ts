@@ -2,10 +2,10 @@
  * Rules that need the cluster config and every stack file together: a stack can be valid alone and
  * still impossible on this cluster. Checked before any resource is registered.
  */
-import { type ClusterConfig, servicePorts } from "./cluster";
-import { type Cidr, overlaps, parseCidr } from "./dockerRules";
-import type { Problem } from "./errors";
-import { portRules, type Stack } from "./stack";
+import { type ClusterConfig, servicePorts } from "../config/cluster";
+import { type Cidr, overlaps, parseCidr } from "../config/dockerRules";
+import type { Problem } from "../config/errors";
+import { portRules, type Stack } from "./schema";
 
 export interface StackUnderCheck {
   name: string;
