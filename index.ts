@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { quietRpcDebug } from "./components/command/quietDebug";
 import { createHosts } from "./components/hosts";
 import { preflight } from "./components/preflight";
-import { ClusterServices } from "./components/addons";
+import { ClusterAddons } from "./components/addons";
 import { buildImages } from "./components/stacks/build";
 import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
 import { deployStacks, stacksOutput } from "./components/stacks";
@@ -34,7 +34,7 @@ export = async () => {
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm, previousManagers: await previous });
-  const services = new ClusterServices(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds });
+  const services = new ClusterAddons(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds });
 
   // docker.Image (and so the docker provider plugin) only when a stack builds something
   const auth = cfg.registry.auth;

@@ -1,5 +1,6 @@
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { formerType } from "../typeAliases";
 import { Command } from "../command/provider";
 import { knownHostsLine, shellQuote as q, sshArgs, type SshTarget } from "../command/ssh";
 import { ConfigError } from "../config/errors";
@@ -55,7 +56,7 @@ export class ImageDelivery extends pulumi.ComponentResource {
   /** `after`: what every copy waits for (the ready swarm: SSH and dockerd answer on every host). */
   /** `ids`: each image's local ID when already read (the preflight checks that every image is here). */
   constructor(name: string, args: { images: string[]; ids?: Record<string, string>; hosts: Host[]; source: string; after?: pulumi.Resource[]; sshRetrySeconds?: number }, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:services:ImageDelivery", name, {}, opts);
+    super("swarmlab:addons:ImageDelivery", name, {}, formerType("swarmlab:services:ImageDelivery", opts));
     const ids = args.ids ?? checkLocalImages(args.images, args.source);
     for (const image of args.images) {
       const slug = image.replace(/[^a-zA-Z0-9]+/g, "-");

@@ -1,5 +1,6 @@
 import bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
+import { formerType } from "../typeAliases";
 import { Command } from "../command/provider";
 import type { ClusterConfig } from "../config/cluster";
 import { ConfigError } from "../config/errors";
@@ -37,7 +38,7 @@ export function systemStack(name: string, text: string, values: Record<string, s
   return { name, file: source, stack: planned.stack, uploads: planned.uploads, images: {}, warnings: loaded.warnings };
 }
 
-export interface ClusterServicesArgs {
+export interface ClusterAddonsArgs {
   cfg: ClusterConfig;
   swarm: SwarmCluster;
   hosts: Host[];
@@ -53,7 +54,7 @@ export interface ClusterServicesArgs {
  * What the classic lab sets up by hand once the swarm is up: images copied into the nodes, overlay
  * networks, a registry every node can pull from, Traefik as the ingress and the visualizer.
  */
-export class ClusterServices extends pulumi.ComponentResource {
+export class ClusterAddons extends pulumi.ComponentResource {
   /** What stacks must wait for. */
   readonly ready: pulumi.Resource[] = [];
   readonly registryAddress?: pulumi.Output<string>;
@@ -61,8 +62,8 @@ export class ClusterServices extends pulumi.ComponentResource {
   readonly registryCa?: pulumi.Output<string>;
   readonly urls: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: ClusterServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:services:ClusterServices", name, {}, opts);
+  constructor(name: string, args: ClusterAddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("swarmlab:addons:ClusterAddons", name, {}, formerType("swarmlab:addons:ClusterAddons", opts));
     const { cfg, swarm } = args;
     // Pinned services (the registry's volume, host-published ports) live on the first manager; the
     // commands that deploy them run on whichever manager answers (swarm.managerTargets).
@@ -161,7 +162,7 @@ export class ClusterServices extends pulumi.ComponentResource {
    * addresses nodes and this machine use; the pair installed on the registry's manager; the CA
    * trusted by every engine (nothing to trust for a publicly trusted certificate without caFile).
    */
-  private registryTls(name: string, args: ClusterServicesArgs, opts: pulumi.CustomResourceOptions): { ca?: pulumi.Output<string>; trust: Command[] } {
+  private registryTls(name: string, args: ClusterAddonsArgs, opts: pulumi.CustomResourceOptions): { ca?: pulumi.Output<string>; trust: Command[] } {
     const manager = args.swarm.managers[0];
     const port = args.cfg.registry.port;
     let material: pulumi.Output<RegistryTlsMaterial>;

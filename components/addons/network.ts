@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { formerType } from "../typeAliases";
 import { Command } from "../command/provider";
 import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { OverlayNetworkConfig } from "../config/cluster";
@@ -69,7 +70,7 @@ export function networkDeleteScript(name: string): string {
 export class OverlayNetwork extends pulumi.ComponentResource {
   readonly name: string;
   constructor(name: string, args: { network: OverlayNetworkConfig; managers: pulumi.Input<SshTarget[]>; clusterLabels: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:services:OverlayNetwork", name, {}, opts);
+    super("swarmlab:addons:OverlayNetwork", name, {}, formerType("swarmlab:services:OverlayNetwork", opts));
     const n = args.network;
     this.name = n.name;
     new Command(

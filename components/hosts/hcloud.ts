@@ -15,8 +15,8 @@ import { stringify } from "yaml";
 import { keyFileText, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
 import { type HcloudHosts, LOCATION_ZONES } from "../config/hosts";
-import { assignAddresses, labLabels } from "./dockerLab";
-import type { Host } from "./host";
+import { assignAddresses } from "./addresses";
+import { type Host, labLabels } from "./host";
 import { installDockerScript } from "./install";
 import { SshKeyPair } from "./sshKey";
 

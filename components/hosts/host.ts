@@ -31,3 +31,8 @@ export interface Host {
 export function dockerHostUrl(t: { user: string; host: string; port: number }): string {
   return `ssh://${t.user}@${t.host}:${t.port}`;
 }
+
+/** Labels on every container, volume and network of a lab: listing and cleanup are label queries. */
+export function labLabels(cluster: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "swarmlab.cluster": cluster, ...extra };
+}

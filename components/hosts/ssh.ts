@@ -8,7 +8,7 @@ import type { NodeConfig } from "../config/cluster";
 import type { SshHosts } from "../config/hosts";
 import type { Host } from "./host";
 import { installDockerScript } from "./install";
-import { parseKeyValues } from "../swarm/scripts";
+import { parseKeyValues } from "../command/shell";
 
 /** How swarmlab reaches one machine of the inventory (the key is added later, as a secret). */
 export interface SshNodePlan {

@@ -5,7 +5,7 @@ import { Command } from "../command/provider";
 import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
 import type { VagrantHosts } from "../config/hosts";
-import { assignAddresses } from "./dockerLab";
+import { assignAddresses } from "./addresses";
 import type { Host } from "./host";
 import { installDockerScript } from "./install";
 

@@ -5,6 +5,7 @@
  * in the exported pure functions (scripts, summaries); the component only wires them.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { formerType } from "../typeAliases";
 import { Command } from "../command/provider";
 import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { Stack } from "./schema";
@@ -267,7 +268,7 @@ export class StackDeployment extends pulumi.ComponentResource {
   readonly deploy: Command;
 
   constructor(name: string, args: StackDeploymentArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:stacks:Stack", name, {}, opts);
+    super("swarmlab:stacks:StackDeployment", name, {}, formerType("swarmlab:stacks:Stack", opts));
     const s = args.stack;
     // Everything but the compose text is known now; the defaults may be known only once the nodes
     // answered, built images once they are pushed (the check render stands in for them until then).

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { runOnce, runPlanned } from "../command/run";
 import { redact, shellQuote as q, type SshTarget } from "../command/ssh";
-import { parseKeyValues, waitUntil } from "./scripts";
+import { parseKeyValues, waitUntil } from "../command/shell";
 
 /** What one manager said of itself (`reached: false`: no SSH or no dockerd answer). */
 export interface ManagerReport {

@@ -4,6 +4,7 @@ import type { SshTarget } from "../command/ssh";
 import type { SwarmConfig } from "../config/cluster";
 import { dockerHostUrl, type Host } from "../hosts/host";
 import { SwarmBootstrap } from "./bootstrap";
+import { parseKeyValues } from "../command/shell";
 import * as scripts from "./scripts";
 
 export interface SwarmClusterArgs {
@@ -80,7 +81,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     }
 
     const noIpvs = pulumi.all([...ready.values()].map((r) => r.stdout)).apply((outs) =>
-      args.hosts.filter((_, i) => scripts.parseKeyValues(outs[i]).ipvs !== "yes").map((h) => h.name),
+      args.hosts.filter((_, i) => parseKeyValues(outs[i]).ipvs !== "yes").map((h) => h.name),
     );
     this.modes = noIpvs.apply((names) => {
       const modes = scripts.resolveNetworkModes(args.swarm, names);

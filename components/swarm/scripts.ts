@@ -2,17 +2,9 @@
  * The shell text swarmlab runs on hosts. Pure functions: each one is unit-tested for what it does
  * in every swarm state (LocalNodeState: inactive | pending | active | error | locked).
  */
+import { waitUntil } from "../command/shell";
 import { shellQuote as q } from "../command/ssh";
 import type { Availability, Role } from "../config/cluster";
-
-/**
- * Shell: polls `cond` (a command list) every 0.2 s until it holds or `seconds` have passed. A
- * deadline rather than a count, since each poll takes time too; fine-grained because every wait
- * sits on the path from nothing to a Ready swarm.
- */
-export function waitUntil(cond: string, seconds: number): string {
-  return `end=$((SECONDS + ${seconds})); until ${cond}; do [ $SECONDS -ge $end ] && break; sleep 0.2; done`;
-}
 
 /**
  * Shell: `retry <command...>` runs a command up to 5 times, 2 s apart, until it succeeds, and keeps
@@ -62,16 +54,6 @@ export function resolveNetworkModes(cfg: { publishMode: "auto" | "ingress" | "ho
     }
   }
   return { publishMode, endpointMode, warnings };
-}
-
-/** Parses `key=value` lines printed by the init script. */
-export function parseKeyValues(stdout: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of stdout.split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
-  }
-  return out;
 }
 
 /**

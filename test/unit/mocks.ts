@@ -325,8 +325,8 @@ export async function swarmUnderMocks(values: Record<string, unknown>) {
 /** swarmUnderMocks, then the cluster services on that swarm, registered. */
 export async function servicesUnderMocks(values: Record<string, unknown>, name: string) {
   const { cfg, hosts, swarm } = await swarmUnderMocks(values);
-  const { ClusterServices } = await import("../../components/addons");
-  const services = new ClusterServices(name, { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
+  const { ClusterAddons } = await import("../../components/addons");
+  const services = new ClusterAddons(name, { cfg, swarm, hosts, source: "Pulumi.dev.yaml" });
   await registered([services, ...services.ready]);
   return { cfg, hosts, swarm, services };
 }

@@ -1,7 +1,7 @@
 /**
  * HTTPS for the registry (components/addons/registryTls.ts): the certificate script run for real
  * with openssl and checked by a TLS handshake, the user's files, the install and trust scripts run
- * by bash against temp folders and a fake docker, and the ClusterServices graph with registry.tls
+ * by bash against temp folders and a fake docker, and the ClusterAddons graph with registry.tls
  * under the mocks of ./mocks.ts.
  */
 import { spawnSync } from "child_process";
@@ -205,7 +205,7 @@ describe("installing the certificate and trusting the CA (bash, temp folders, fa
   });
 });
 
-describe("ClusterServices with registry.tls under mocks", () => {
+describe("ClusterAddons with registry.tls under mocks", () => {
   const IP = { manager1: "172.28.0.129", worker1: "172.28.0.172" };
   let urls: Record<string, string>;
   let ca: string | undefined;

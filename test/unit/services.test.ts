@@ -2,7 +2,7 @@
  * The cluster services (components/services): the registry, Traefik and visualizer stacks as
  * rendered for the swarm, the htpasswd line, the shell scripts (registry trust, image side-loading,
  * overlay networks) run for real by bash against fake `docker`, `ssh`, `pidof`, `pkill`,
- * `systemctl` first on PATH, and the ClusterServices graph under the mocks of ./mocks.ts.
+ * `systemctl` first on PATH, and the ClusterAddons graph under the mocks of ./mocks.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
@@ -679,10 +679,10 @@ esac`,
 });
 
 // ---------------------------------------------------------------------------------------------
-// The ClusterServices graph (mocks)
+// The ClusterAddons graph (mocks)
 // ---------------------------------------------------------------------------------------------
 
-describe("ClusterServices under mocks", () => {
+describe("ClusterAddons under mocks", () => {
   const IP = { manager1: "172.28.0.129", worker1: "172.28.0.172", worker2: "172.28.0.233" };
   const NODES = ["manager1", "worker1", "worker2"] as const;
   let mocked: Mocked;
@@ -762,7 +762,7 @@ describe("ClusterServices under mocks", () => {
   });
 
   it("creates the traefik-public overlay network (attachable) and the configured ones, on the manager", async () => {
-    expect(recorded("swarmlab:services:OverlayNetwork").map((r) => r.name)).toEqual(["svc-services-net-traefik-public", "svc-services-net-backend"]);
+    expect(recorded("swarmlab:addons:OverlayNetwork").map((r) => r.name)).toEqual(["svc-services-net-traefik-public", "svc-services-net-backend"]);
     const net = findCommand("svc-services-net-traefik-public-create");
     expect(net.inputs.create).toBe(networkCreateScript({ name: "traefik-public", attachable: true, encrypted: false, labels: {} }, { "swarmlab.cluster": "svc" }));
     expect(net.inputs.delete).toBe(networkDeleteScript("traefik-public"));
@@ -804,7 +804,7 @@ describe("ClusterServices under mocks", () => {
   });
 
   it("registers the services component once, registers no docker.Image and makes no invokes", async () => {
-    expect(findResource("svc-services", "swarmlab:services:ClusterServices").custom).toBe(false);
+    expect(findResource("svc-services", "swarmlab:addons:ClusterAddons").custom).toBe(false);
     expect(recorded("docker:index/image:Image")).toEqual([]);
     expect(mocked.calls).toEqual([]);
   });
