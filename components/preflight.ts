@@ -3,14 +3,16 @@
  * order: first every input (the config, the manager set against the last deployment, every stack
  * file, what the stacks ask of the cluster, builds, the registry's certificate files), all reported
  * at once; then, only once the input is valid, what this machine must have (Vagrant and its
- * provider, the images to side-load) and last the one probe that runs something (the throw-away
+ * provider, the images to side-load, the ssh hosts' key file) and last the one probe that runs something (the throw-away
  * container of `hosts.privileged: auto`). Each failure is a ConfigError: one line per problem.
  */
 import type { ClusterConfig } from "./config/cluster";
+import type { SshHosts } from "./config/hosts";
 import { crossCheck } from "./stacks/crossChecks";
 import { ConfigError, gatherProblems, type Problem } from "./config/errors";
 import { configWarnings, loadClusterConfig } from "./config/load";
 import { engineAcceptsPrivileged } from "./hosts/dockerLab";
+import { loadPrivateKey } from "./hosts/ssh";
 import { type Probe, vagrantPrerequisites } from "./hosts/vagrant";
 import { type BuildPlan, planBuilds } from "./stacks/build";
 import { checkLocalImages, localImageId } from "./addons/images";
@@ -74,6 +76,7 @@ function checkEnvironment(cfg: ClusterConfig, opts: PreflightOptions): { cfg: Cl
   if (cfg.hosts.kind === "vagrant") {
     problems.push(...vagrantPrerequisites(cfg.hosts.provider, probes.vagrant).map((message) => ({ source, path: "", message })));
   }
+  if (cfg.hosts.kind === "ssh") gatherProblems(problems, () => loadPrivateKey(cfg.hosts as SshHosts, opts.root, source), "");
   const sideLoadIds = gatherProblems(problems, () => checkLocalImages(cfg.images.sideLoad, source, probes.imageId ?? localImageId), {});
   if (problems.length) throw new ConfigError(problems);
   const h = cfg.hosts;

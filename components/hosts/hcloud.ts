@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { keyFileText, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
-import { type HcloudHosts, LOCATION_ZONES } from "../config/hosts";
+import type { HcloudHosts } from "../config/hosts";
 import { assignAddresses } from "./addresses";
 import { type Host, labLabels } from "./host";
 import { installDockerScript } from "./install";
@@ -36,8 +36,6 @@ export interface HcloudPlan {
   subnet: string;
   servers: CloudServerPlan[];
 }
-
-export { LOCATION_ZONES } from "../config/hosts";
 
 /** 10.10.0.0/24 -> 10.10.0.0/16; a /16 or wider subnet is its own network. */
 export function networkRangeFor(subnet: string): string {
@@ -63,12 +61,6 @@ export function planHcloud(cluster: string, hosts: HcloudHosts, nodes: NodeConfi
       privateIp: ips.get(node.name) as string,
     };
   });
-  for (const s of servers) {
-    const zone = LOCATION_ZONES[s.location];
-    if (zone && zone !== hosts.networkZone) {
-      throw new Error(`hosts (hcloud): node ${s.node.name} is in location ${s.location} (network zone ${zone}), but hosts.networkZone is ${hosts.networkZone}: servers can only join a private network of their own zone`);
-    }
-  }
   return { networkRange: networkRangeFor(hosts.subnet), subnet: hosts.subnet, servers };
 }
 

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
 import { keyFileText, type SshTarget } from "../command/ssh";
 import type { NodeConfig } from "../config/cluster";
+import { ConfigError } from "../config/errors";
 import type { SshHosts } from "../config/hosts";
 import type { Host } from "./host";
 import { installDockerScript } from "./install";
@@ -36,14 +37,18 @@ export function resolveKeyPath(file: string, root: string, home = os.homedir()):
   return path.resolve(root, file);
 }
 
-/** The private key from config (a secret) or from a file, read now: a missing file fails before anything runs. */
-export function loadPrivateKey(hosts: SshHosts, root: string): string {
+/**
+ * The private key from config (a secret) or from a file. The preflight reads it first, so that a
+ * missing file is one ConfigError among the others, before anything runs.
+ */
+export function loadPrivateKey(hosts: SshHosts, root: string, source = "swarmlab config"): string {
   if (hosts.privateKey) return keyFileText(hosts.privateKey);
   const file = resolveKeyPath(hosts.privateKeyFile as string, root);
   try {
     return fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new Error(`hosts.privateKeyFile: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ConfigError([{ source, path: "swarmlab:hosts.privateKeyFile", message: `cannot read ${file} (${code}): expected a private key file (a path relative to the project, or ~/...)` }]);
   }
 }
 

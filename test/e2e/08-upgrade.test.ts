@@ -75,9 +75,9 @@ describe.runIf(e2eEnabled())("upgrading swarmlab", () => {
     expect(services.length).toBe(4); // registry, traefik, whoami, handmade
 
     const beforeLayout = await earlierVersion(BEFORE_LAYOUT, own.env);
-    const preview = await beforeLayout.preview({ color: "never" });
-    expect(preview.changeSummary.delete ?? 0).toBe(0);
-    expect(preview.changeSummary.replace ?? 0).toBe(0);
+    const preview = await beforeLayout.preview({ color: "never", diff: true });
+    expect(preview.changeSummary.delete ?? 0, preview.stdout).toBe(0);
+    expect(preview.changeSummary.replace ?? 0, preview.stdout).toBe(0);
     const res = await beforeLayout.up({ color: "never" });
     expect(changedKinds(res.summary).filter((k) => k !== "create" && k !== "update")).toEqual([]);
     expect(res.outputs.swarm.value).toMatchObject({ clusterId: cluster });

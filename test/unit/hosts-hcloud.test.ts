@@ -43,12 +43,6 @@ describe("hcloud: plan", () => {
     expect(plan.networkRange).toBe("10.10.0.0/16");
   });
 
-  it("refuses a location outside the network zone", () => {
-    expect(() => planHcloud("prod", hosts({ nodes: { worker1: { location: "ash" } } }), DEV)).toThrow(
-      "hosts (hcloud): node worker1 is in location ash (network zone us-east), but hosts.networkZone is eu-central: servers can only join a private network of their own zone",
-    );
-  });
-
   it("widens a small subnet to a /16 network and keeps a large one", () => {
     expect(networkRangeFor("10.10.3.0/24")).toBe("10.10.0.0/16");
     expect(networkRangeFor("10.20.0.0/16")).toBe("10.20.0.0/16");

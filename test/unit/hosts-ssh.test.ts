@@ -92,7 +92,9 @@ describe("ssh hosts: plan", () => {
     const fromFile = sshHostsSchema.parse({ kind: "ssh", privateKeyFile: "id", hosts: {} });
     expect(loadPrivateKey(fromFile, dir)).toBe(FAKE_PRIVATE_KEY + "\n");
     const missing = sshHostsSchema.parse({ kind: "ssh", privateKeyFile: "nope", hosts: {} });
-    expect(() => loadPrivateKey(missing, dir)).toThrow(`hosts.privateKeyFile: cannot read ${path.join(dir, "nope")}: ENOENT`);
+    expect(() => loadPrivateKey(missing, dir, "Pulumi.prod.yaml")).toThrow(
+      `Pulumi.prod.yaml: swarmlab:hosts.privateKeyFile: cannot read ${path.join(dir, "nope")} (ENOENT): expected a private key file (a path relative to the project, or ~/...)`,
+    );
     fs.rmSync(dir, { recursive: true });
   });
 

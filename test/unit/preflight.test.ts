@@ -68,6 +68,22 @@ describe("preflight: input first, then the machine", () => {
     expect(ran).toEqual(["vagrant --version", "image app:1"]);
   });
 
+  it("reads the ssh hosts' key file before anything runs: a missing one is a problem of the config, reported with the others", async () => {
+    const root = tmp("swarmlab-preflight-");
+    const { probes: p } = probes();
+    const hosts = { kind: "ssh", privateKeyFile: "keys/id", hosts: { manager1: { address: "10.0.0.1" }, worker1: { address: "10.0.0.2" } } };
+    const message = await problemsOf({ "swarmlab:hosts": hosts, "swarmlab:images": { sideLoad: ["app:1"] } }, p, root);
+    expect(message).toBe(
+      [
+        `Pulumi.dev.yaml: swarmlab:hosts.privateKeyFile: cannot read ${path.join(root, "keys/id")} (ENOENT): expected a private key file (a path relative to the project, or ~/...)`,
+        'Pulumi.dev.yaml: swarmlab:images.sideLoad[0]: image "app:1" is not on this machine: build or pull it first (docker image ls)',
+      ].join("\n"),
+    );
+    fs.mkdirSync(path.join(root, "keys"));
+    fs.writeFileSync(path.join(root, "keys/id"), "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n");
+    await expect(run({ "swarmlab:hosts": hosts }, p, root)).resolves.toMatchObject({ cfg: { hosts: { kind: "ssh" } } });
+  });
+
   it("returns each side-loaded image's local ID, and the warnings", async () => {
     const checked = await run(
       { "swarmlab:images": { sideLoad: ["app:1"] }, "swarmlb:nodes": "[]", "swarmlab:hosts": { kind: "docker-lab", privileged: true } },
