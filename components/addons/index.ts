@@ -104,7 +104,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
           new Command(`${name}-trust-registry-${h.name}`, {
             label: `${h.name}: trust the registry`,
             create: address.apply(trustRegistryScript),
-            update: address.apply(trustRegistryScript),
             connection: h.ssh,
             triggers: [h.instance],
           }, after),
@@ -123,7 +122,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
           const login = new Command(`${name}-registry-login-${m.name}`, {
             label: `${m.name}: docker login to the registry`,
             create: loginScript,
-            update: loginScript,
             delete: address.apply((a) => `docker logout ${a} >/dev/null 2>&1 || true`),
             environment: pulumi.secret({ SWARMLAB_REGISTRY_USER: auth.username, SWARMLAB_REGISTRY_PASSWORD: auth.password }),
             connection: m.ssh,
@@ -180,7 +178,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const install = new Command(`${name}-registry-certificate-install`, {
       label: `${manager.name}: install the registry certificate`,
       create: installCertificateScript(),
-      update: installCertificateScript(),
       delete: removeCertificateScript(),
       check: installedCertificateCheck(),
       environment: pulumi.secret(secretEnv),
@@ -196,7 +193,6 @@ export class ClusterAddons extends pulumi.ComponentResource {
           new Command(`${name}-trust-registry-ca-${h.name}`, {
             label: `${h.name}: trust the registry CA`,
             create: address.apply(trustCaScript),
-            update: address.apply(trustCaScript),
             delete: address.apply(untrustCaScript),
             check: address.apply(trustedCaCheck),
             environment: ca.apply((c) => ({ SWARMLAB_REGISTRY_CA: (c ?? "").trim() })),

@@ -77,9 +77,10 @@ export class OverlayNetwork extends pulumi.ComponentResource {
       `${name}-create`,
       {
         label: `overlay network ${n.name}`,
-        // No update: the create script holds every setting (labels included), and none can change
-        // in place, so any change replaces the network. The check finds it gone in a new swarm.
+        // The create script holds every setting (labels included), and none can change in place, so
+        // any change replaces the network. The check finds it gone in a new swarm.
         create: networkCreateScript(n, args.clusterLabels),
+        replaceOnChanges: true,
         delete: networkDeleteScript(n.name),
         // a settings change is refused at plan time while services use the network
         replaceGuard: networkUnusedScript(n.name, ", or keep the network's settings (they cannot change in place)"),

@@ -13,9 +13,17 @@ export interface CommandInputs {
   label: string;
   /** `true` runs nothing, not even an SSH connection: a resource that only acts on delete. */
   create: string;
-  /** Runs when create/stdin/environment change; without it such a change replaces the resource. */
+  /**
+   * Runs when create/stdin/environment change (or the check finds drift); without it create runs
+   * again, as in @pulumi/command. Update and delete see the last stdout as $PULUMI_COMMAND_STDOUT.
+   */
   update?: string;
   delete?: string;
+  /**
+   * What cannot change in place (an overlay network's settings): a change of create, stdin or
+   * environment, or a check that reads something else, replaces the resource instead of updating it.
+   */
+  replaceOnChanges?: boolean;
   stdin?: string;
   environment?: Record<string, string>;
   connection?: SshTarget;
@@ -131,6 +139,16 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/** What an update runs: its own script, else create again (@pulumi/command). */
+function updateScript(inputs: CommandInputs): string {
+  return inputs.update ?? inputs.create;
+}
+
+/** The environment of an update or delete: the last stdout as $PULUMI_COMMAND_STDOUT (@pulumi/command's name). */
+function withLastStdout(inputs: CommandInputs, stdout: string | undefined): CommandInputs {
+  return { ...inputs, environment: { ...inputs.environment, PULUMI_COMMAND_STDOUT: stdout ?? "" } };
+}
+
 export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOutputs> = {
   async create(inputs) {
     const res = inputs.create === "true" ? { code: 0, stdout: "", stderr: "" } : await run(inputs, inputs.create, "create");
@@ -143,17 +161,18 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
     // Triggers that go away altogether ask for no replacement (a resource that no longer depends on them).
     if (changed("triggers") && (news.triggers?.length ?? 0) > 0) replaces.push("triggers");
     for (const k of ["create", "stdin", "environment"] as const) {
-      if (changed(k) && !news.update) replaces.push(k);
+      if (changed(k) && news.replaceOnChanges) replaces.push(k);
     }
-    const keys: (keyof CommandInputs)[] = ["label", "create", "update", "delete", "stdin", "environment", "connection", "managers", "managerLookup", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
-    // (sshRetrySeconds is left out: how patiently a command runs is no change to what it does)
-    let changes = keys.some(changed);
+    const keys: (keyof CommandInputs)[] = ["label", "create", "delete", "stdin", "environment", "connection", "managers", "managerLookup", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
+    // (sshRetrySeconds and replaceOnChanges are left out: how patiently a command runs, or how a
+    // future change is applied, is no change to what it does; an update equal to create is no update)
+    let changes = keys.some(changed) || !same(updateScript(olds), updateScript(news));
     // During a preview (or before a dependency is replaced) some inputs are still unknown: no check then.
     // (The serialized provider, `__provider`, contains this very marker: it is left out of the test.)
     const known = !JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN);
     if (replaces.length === 0 && known) {
       const real = await drift(news, olds.stdout);
-      if (real === "gone" || (real === "changed" && !news.update)) replaces.push("check");
+      if (real === "gone" || (real === "changed" && news.replaceOnChanges)) replaces.push("check");
       if (real !== "same") changes = true;
     }
     if (replaces.length > 0 && known && news.replaceGuard) await guardReplacement(olds, news.replaceGuard);
@@ -162,15 +181,16 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
 
   async update(_id, olds, news) {
     const edited = !same(olds.create, news.create) || !same(olds.stdin, news.stdin) || !same(olds.environment, news.environment);
-    const rerun = news.update && (edited || (await drift(news, olds.stdout)) !== "same");
+    const script = updateScript(news);
+    const rerun = script !== "true" && (edited || (await drift(news, olds.stdout)) !== "same");
     if (!rerun) return { outs: { ...news, stdout: olds.stdout, stderr: olds.stderr } };
-    const res = await run(news, news.update as string, "update");
+    const res = await run(withLastStdout(news, olds.stdout), script, "update");
     return { outs: { ...news, stdout: res?.stdout ?? "", stderr: res?.stderr ?? "" } };
   },
 
   async delete(_id, props) {
     if (!props.delete) return;
-    await run(props, props.delete, "delete", { tolerateUnreachable: props.ignoreUnreachableOnDelete });
+    await run(withLastStdout(props, props.stdout), props.delete, "delete", { tolerateUnreachable: props.ignoreUnreachableOnDelete });
   },
 };
 

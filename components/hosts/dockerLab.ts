@@ -192,7 +192,9 @@ export class DockerLab extends pulumi.ComponentResource {
       `${name}-network`,
       {
         label: `lab network ${plan.network}`,
+        // a bridge network's settings cannot change in place
         create: networkCreateScript(args.cluster, plan),
+        replaceOnChanges: true,
         delete: `docker network rm ${plan.network} >/dev/null 2>&1 || true`,
         check: networkCheckScript(plan),
         environment,

@@ -87,7 +87,6 @@ export class SshMachines extends pulumi.ComponentResource {
         {
           label: `${p.node.name}: host check`,
           create: installDockerScript({ host: p.node.name, install: args.hosts.installDocker }),
-          update: installDockerScript({ host: p.node.name, install: args.hosts.installDocker }),
           connection: ssh,
           // Another address or port is another machine: check it (and install Docker) again.
           triggers: [p.target.host, p.target.port],

@@ -280,7 +280,6 @@ export class VagrantLab extends pulumi.ComponentResource {
         {
           label: `vagrant VM ${m.fqdn}`,
           create: machineUpScript(plan, m, args.hosts.provider),
-          update: machineUpScript(plan, m, args.hosts.provider),
           delete: machineDestroyScript(plan, m),
           environment,
           triggers: vmTriggers(args.hosts, m),
@@ -302,7 +301,6 @@ export class VagrantLab extends pulumi.ComponentResource {
         {
           label: `${m.node.name}: /etc/hosts peers`,
           create: peersScript(),
-          update: peersScript(),
           environment: { SWARMLAB_PEERS: peerLines(plan, m) },
           connection: ssh,
           triggers: [instance],

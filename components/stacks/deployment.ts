@@ -289,7 +289,6 @@ export class StackDeployment extends pulumi.ComponentResource {
     this.deploy = new Command(`${name}-deploy`, {
       label: `stack ${s.name}: docker stack deploy`,
       create: script,
-      update: script,
       delete: removeScript({ stack: s.name, timeoutSeconds: args.removeTimeoutSeconds }),
       stdin: compose,
       environment: secretEnv ? pulumi.secret(withCluster) : withCluster,

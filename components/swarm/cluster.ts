@@ -73,7 +73,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
         run(`${h.name}-ready`, h, {
           label: `${h.name}: engine check`,
           create: scripts.readyScript(timeout),
-          update: scripts.readyScript(timeout),
           triggers: [h.instance],
           dialTimeoutSeconds: timeout,
         }, { dependsOn: h.dependsOn }),
@@ -127,7 +126,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
         create: joinScript,
         // Idempotent: a new role never re-joins a live node; a node that left the swarm behind
         // swarmlab's back (the check sees no node ID) joins again.
-        update: joinScript,
         check: scripts.nodeIdScript(),
         delete: scripts.leaveScript(),
         ignoreUnreachableOnDelete: true,
@@ -147,7 +145,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const s = onManager(`${h.name}-node`, {
         label: `${h.name}: node settings`,
         create: script,
-        update: script,
         delete: nodeId.apply((id) => scripts.retireScript({ nodeId: id.trim(), name: h.name, timeoutSeconds: timeout })),
         ignoreUnreachableOnDelete: true,
         timeoutSeconds: timeout + 60,
@@ -160,7 +157,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const list = onManager("nodes", {
       label: "node list",
       create: scripts.nodeListScript(),
-      update: scripts.nodeListScript(),
       environment: pulumi.all(settings.map((s) => s.stdout)).apply((outs) => ({ SWARMLAB_SETTINGS: outs.map((o) => o.trim()).join(",") })),
     }, { dependsOn: settings });
 

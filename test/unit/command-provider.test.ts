@@ -54,6 +54,39 @@ describe("the command provider", () => {
     await expect(provider.delete?.("id", { ...gone, sshRetrySeconds: 0, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
   });
 
+  describe("@pulumi/command's semantics: update", () => {
+    const olds = { label: "thing", create: "echo one", stdout: "one\n", stderr: "" };
+
+    it("updates in place when create changes and there is no update script: create runs again, with the last stdout", async () => {
+      const d = await provider.diff?.("id", olds, { ...olds, create: 'echo "two after $PULUMI_COMMAND_STDOUT"' });
+      expect([d?.changes, d?.replaces]).toEqual([true, []]);
+      const u = await provider.update?.("id", olds, { label: "thing", create: 'echo "two after $PULUMI_COMMAND_STDOUT"' });
+      expect(u?.outs?.stdout).toBe("two after one\n\n"); // the last stdout as it was, newline included
+    });
+
+    it("replaces instead when asked (replaceOnChanges: what cannot change in place)", async () => {
+      const d = await provider.diff?.("id", olds, { ...olds, create: "echo two", replaceOnChanges: true });
+      expect(d?.replaces).toEqual(["create"]);
+    });
+
+    it("sees no change when an update script equal to create is dropped (a stack made by an earlier swarmlab)", async () => {
+      const d = await provider.diff?.("id", { ...olds, update: "echo one" }, { label: "thing", create: "echo one" });
+      expect([d?.changes, d?.replaces]).toEqual([false, []]);
+      const other = await provider.diff?.("id", { ...olds, update: "echo upd" }, { label: "thing", create: "echo one" });
+      expect(other?.changes).toBe(true);
+    });
+
+    it("gives delete the last stdout, and runs no update for a create of `true`", async () => {
+      const file = `/tmp/swarmlab-delete-${process.pid}`;
+      await provider.delete?.("id", { ...olds, delete: `printf '%s' "$PULUMI_COMMAND_STDOUT" > ${file}` });
+      const { readFileSync, rmSync } = await import("fs");
+      expect(readFileSync(file, "utf8")).toBe("one\n");
+      rmSync(file);
+      const u = await provider.update?.("id", { label: "rm", create: "true", stdout: "", stderr: "" }, { label: "rm", create: "true", environment: { A: "1" } });
+      expect(u?.outs?.stdout).toBe("");
+    });
+  });
+
   describe("replaceGuard: a replacement refused at plan time", () => {
     const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // the engine's marker for a value not known yet
     const olds = { label: "overlay network backend", create: "true", triggers: ["attachable=true"], stdout: "", stderr: "" };
