@@ -13,7 +13,7 @@ import { ConfigError, gatherProblems, type Problem } from "./config/errors";
 import { configWarnings, loadClusterConfig } from "./config/load";
 import { engineAcceptsPrivileged } from "./hosts/dockerLab";
 import { loadPrivateKey } from "./hosts/ssh";
-import { type Probe, vagrantPrerequisites } from "./hosts/vagrant";
+import { type Probe, vagrantPrerequisites } from "./hosts/vagrantPrerequisites";
 import { type BuildPlan, planBuilds } from "./stacks/build";
 import { checkLocalImages, localImageId } from "./addons/images";
 import { type RegistryTlsMaterial, readRegistryTls } from "./addons/registryTls";

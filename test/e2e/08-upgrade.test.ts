@@ -1,10 +1,8 @@
 /**
- * Upgrading swarmlab keeps the swarm. A lab with every add-on and a stack is stood up by an early
- * version (the last one whose first manager ran `swarm init` as a command of its own, whose delete
- * made it leave the swarm), then taken over by the version before the code was reorganised into
- * cli/, stacks/ and addons/ with nothing deleted or replaced, the same cluster ID and what the user
- * made by hand; then this version, whose components carry new type tokens (with aliases), must see
- * no change at all.
+ * Upgrading swarmlab keeps the swarm. A lab with every add-on and a stack, stood up by the last
+ * released version, is taken over by this one with nothing deleted or replaced: the same cluster
+ * ID, services, networks and what the user made by hand. And a lab made just before the code was
+ * reorganised (cli/, stacks/, addons/, component types renamed with aliases) sees no change at all.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -14,8 +12,8 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { afterAll, describe, expect, it } from "vitest";
 import { changedKinds, dropOwnStack, e2eEnabled, labImages, ownStack, pulumiRoot, ROOT, toConfigMap } from "./lab";
 
-/** The last commit before the swarm was decided from every manager's state. */
-const EARLIEST = "72756d2";
+/** The last released version (CI landed it): its first manager still ran `swarm init` as a command of its own. */
+const RELEASED = "72756d2";
 /** The last commit before the reorganisation (issue 15): its type tokens were swarmlab:services:* and swarmlab:stacks:Stack. */
 const BEFORE_LAYOUT = "4928ede";
 const NAME = "upgrade";
@@ -42,6 +40,7 @@ describe.runIf(e2eEnabled())("upgrading swarmlab", () => {
   const worktrees: string[] = [];
   let current: Stack | undefined;
   let work = "";
+  let env: Record<string, string> = {};
 
   afterAll(async () => {
     await dropOwnStack(current, NAME, work);
@@ -64,33 +63,45 @@ describe.runIf(e2eEnabled())("upgrading swarmlab", () => {
     return stack;
   }
 
-  it("keeps the swarm, its services and what was made by hand across versions, and a reorganised version sees 0 changes", async () => {
+  /** The swarm as the user sees it: its ID, every service's and every overlay network's ID. */
+  const swarmState = () => ({
+    cluster: onManager(["info", "--format", "{{.Swarm.Cluster.ID}}"]),
+    services: onManager(["service", "ls", "--format", "{{.Name}} {{.ID}}"]).split("\n").sort(),
+    networks: onManager(["network", "ls", "--filter", "driver=overlay", "--format", "{{.Name}} {{.ID}}"]).split("\n").sort(),
+  });
+
+  it("takes over a lab of the last released version: nothing deleted or replaced, the same swarm, services and networks", async () => {
     const own = await ownStack(NAME);
     current = own.stack;
     work = own.work;
-    await (await earlierVersion(EARLIEST, own.env)).up({ color: "never" });
+    env = own.env;
+    await (await earlierVersion(RELEASED, env)).up({ color: "never" });
     onManager(["service", "create", "-d", "--name", "handmade", "--endpoint-mode", "dnsrr", img.SWARMLAB_WHOAMI_IMAGE]);
-    const cluster = onManager(["info", "--format", "{{.Swarm.Cluster.ID}}"]);
-    const services = onManager(["service", "ls", "-q"]).split("\n").sort();
-    expect(services.length).toBe(4); // registry, traefik, whoami, handmade
+    const before = swarmState();
+    expect(before.services.map((s) => s.split(" ")[0])).toEqual(["handmade", "swarmlab-registry_registry", "swarmlab-traefik_traefik", "whoami_whoami"]);
 
-    const beforeLayout = await earlierVersion(BEFORE_LAYOUT, own.env);
-    const preview = await beforeLayout.preview({ color: "never", diff: true });
+    await current.setAllConfig(toConfigMap(config));
+    const preview = await current.preview({ color: "never", diff: true });
     expect(preview.changeSummary.delete ?? 0, preview.stdout).toBe(0);
     expect(preview.changeSummary.replace ?? 0, preview.stdout).toBe(0);
-    const res = await beforeLayout.up({ color: "never" });
+    const res = await current.up({ color: "never" });
     expect(changedKinds(res.summary).filter((k) => k !== "create" && k !== "update")).toEqual([]);
-    expect(res.outputs.swarm.value).toMatchObject({ clusterId: cluster });
-
-    // this version: renamed component types, moved files; not one resource may change
-    await current.setAllConfig(toConfigMap(config));
-    const now = await current.preview({ color: "never", diff: true });
-    expect(changedKinds({ resourceChanges: now.changeSummary }), now.stdout).toEqual([]);
-    const again = await current.up({ color: "never" });
-    expect(changedKinds(again.summary)).toEqual([]);
-    expect(again.outputs.swarm.value).toMatchObject({ clusterId: cluster });
-    expect(onManager(["info", "--format", "{{.Swarm.Cluster.ID}}"])).toBe(cluster);
-    expect(onManager(["service", "ls", "-q"]).split("\n").sort()).toEqual(services);
+    expect(res.outputs.swarm.value).toMatchObject({ clusterId: before.cluster });
+    expect(swarmState()).toEqual(before);
     expect(onManager(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"]).split("\n").sort()).toEqual(["manager1 Ready", "worker1 Ready"]);
+    const again = await current.preview({ color: "never", diff: true });
+    expect(changedKinds({ resourceChanges: again.changeSummary }), again.stdout).toEqual([]);
+  }, 1_200_000);
+
+  it("sees 0 changes in a lab made just before the reorganisation (renamed component types, moved files)", async () => {
+    expect(current).toBeDefined();
+    await (current as Stack).destroy({ color: "never" });
+    await (await earlierVersion(BEFORE_LAYOUT, env)).up({ color: "never" });
+    const before = swarmState();
+    const preview = await (current as Stack).preview({ color: "never", diff: true });
+    expect(changedKinds({ resourceChanges: preview.changeSummary }), preview.stdout).toEqual([]);
+    const res = await (current as Stack).up({ color: "never" });
+    expect(changedKinds(res.summary)).toEqual([]);
+    expect(swarmState()).toEqual(before);
   }, 1_200_000);
 });
