@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeTarget, isRunFailure, parseEnvLines, runOnce, runPlanned, type RunPlan, type RunResult } from "./run";
 import { redact, type SshTarget } from "./ssh";
+import { providerStub } from "./stub";
 
 /**
  * swarmlab's command resource: what @pulumi/command's local.Command and remote.Command do,
@@ -204,6 +205,7 @@ export class Command extends pulumi.dynamic.Resource {
   constructor(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions = {}) {
     // The connection holds the private key and `redact` lists secrets: both stay encrypted in state.
     const secretOutputs = ["connection", "managers", "redact", ...(opts.additionalSecretOutputs ?? [])];
-    super(provider, name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
+    // The state keeps a stub that loads this file's provider at each run (stub.ts), not the provider itself.
+    super(providerStub, name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
   }
 }
