@@ -63,7 +63,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
   readonly urls: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: ClusterAddonsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("swarmlab:addons:ClusterAddons", name, {}, formerType("swarmlab:addons:ClusterAddons", opts));
+    super("swarmlab:addons:ClusterAddons", name, {}, formerType("swarmlab:services:ClusterServices", opts));
     const { cfg, swarm } = args;
     // Pinned services (the registry's volume, host-published ports) live on the first manager; the
     // commands that deploy them run on whichever manager answers (swarm.managerTargets).

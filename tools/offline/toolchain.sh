@@ -60,7 +60,7 @@ GOVERSION="$(go env GOVERSION)"
 if [[ "$GOVERSION" =~ ^go1\.([0-9]+) ]] && (( BASH_REMATCH[1] < 25 )); then
     die "$GOVERSION is too old: install Go >= 1.25"
 fi
-command -v node >/dev/null 2>&1 || die "Node.js is not on PATH: Pulumi programs need it (install Node.js >= 20)"
+command -v node >/dev/null 2>&1 || die "Node.js is not on PATH: Pulumi programs need it (install Node.js >= 24)"
 
 # The committed modules must pin the same release as the launcher.
 check_pin() { # <go.mod> <module path>
