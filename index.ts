@@ -52,7 +52,7 @@ export = async () => {
     clusterLabels: { "swarmlab.cluster": cfg.name },
     dependsOn: [...swarm.ready, ...services.ready],
     images: built,
-  });
+  }, { deletedWith: swarm.teardownWith }); // a lab removed whole takes its stacks with it
 
   return keepLastOnFailure({
     cluster: cfg.name,

@@ -72,7 +72,7 @@ export class ImageDelivery extends pulumi.ComponentResource {
               triggers: [ids[image], h.instance],
               timeoutSeconds: 900,
             },
-            { parent: this, dependsOn: [...h.dependsOn, ...(args.after ?? [])], additionalSecretOutputs: ["environment"] },
+            { parent: this, dependsOn: [...h.dependsOn, ...(args.after ?? [])], deletedWith: opts.deletedWith, additionalSecretOutputs: ["environment"] },
           ),
         );
       }

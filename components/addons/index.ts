@@ -69,7 +69,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     // commands that deploy them run on whichever manager answers (swarm.managerTargets).
     const manager = swarm.managers[0];
     const managers = swarm.managerTargets;
-    const after = { parent: this, dependsOn: swarm.ready };
+    const after = { parent: this, dependsOn: swarm.ready, deletedWith: swarm.teardownWith };
     const labels = { "swarmlab.cluster": cfg.name };
     const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
     // Traefik and the visualizer answer where the URLs point: with host-mode ports, on the first manager.
@@ -78,7 +78,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       new StackDeployment(
         `${name}-${id}`,
         { stack, managers, clusterId: swarm.clusterId, defaults, render: { clusterLabels: labels, ...(pinHostPorts ? { hostPortsOn: manager.name } : {}) }, dependsOn },
-        { parent: this, dependsOn },
+        { parent: this, dependsOn, deletedWith: swarm.teardownWith },
       );
 
     if (cfg.images.sideLoad.length) {
@@ -129,7 +129,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
             triggers: [m.instance],
             ignoreUnreachableOnDelete: true,
           // the first manager's login had this name before every manager logged in
-          }, { parent: this, dependsOn: [registry], aliases: i === 0 ? [{ name: `${name}-registry-login` }] : [] });
+          }, { parent: this, dependsOn: [registry], deletedWith: swarm.teardownWith, aliases: i === 0 ? [{ name: `${name}-registry-login` }] : [] });
           this.ready.push(login);
         }
       }

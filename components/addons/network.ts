@@ -89,7 +89,7 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         ignoreUnreachableOnDelete: true,
       },
       // the component's dependsOn (the ready swarm) does not hold back its children: given to the command
-      { parent: this, dependsOn: opts.dependsOn },
+      { parent: this, dependsOn: opts.dependsOn, deletedWith: opts.deletedWith },
     );
     this.registerOutputs({ name: this.name });
   }

@@ -234,6 +234,7 @@ export class DockerLab extends pulumi.ComponentResource {
         ),
         instance: container.stdout.apply((s) => s.trim()),
         dependsOn: [container],
+        teardownWith: network,
       };
       return host;
     });

@@ -25,6 +25,13 @@ export interface Host {
   instance: pulumi.Input<string>;
   /** Resources that must exist before anything runs on the host. */
   dependsOn: pulumi.Resource[];
+  /**
+   * What takes the host and its whole swarm with it when deleted (the docker lab's network, which
+   * goes only when the whole lab does): work on the swarm is `deletedWith` it, so that removing a
+   * whole lab does not drain, demote and remove each node first. Unset where machines stay behind
+   * (ssh, cloud, Vagrant): there every node leaves gracefully.
+   */
+  teardownWith?: pulumi.Resource;
 }
 
 /** `ssh://user@host:port`: usable as DOCKER_HOST or in `docker context create --docker host=...`. */

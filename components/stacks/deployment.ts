@@ -297,7 +297,7 @@ export class StackDeployment extends pulumi.ComponentResource {
       ignoreUnreachableOnDelete: true,
       // inputs are stored as given: the secret contents listed for redaction must be secrets themselves
       redact: redact.length ? pulumi.secret(redact) : [],
-    }, { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: secretEnv ? ["environment"] : [] });
+    }, { parent: this, dependsOn: args.dependsOn, deletedWith: opts.deletedWith, additionalSecretOutputs: secretEnv ? ["environment"] : [] });
     this.services = this.deploy.stdout.apply(() => summary);
     this.registerOutputs({ services: this.services });
   }

@@ -48,6 +48,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   readonly modes: pulumi.Output<scripts.NetworkModes>;
   /** Completes when every node has joined and has its settings. */
   readonly ready: pulumi.Resource[];
+  /** What the hosts' teardownWith is (a lab's network): add-ons and stacks are deleted with it too. */
+  readonly teardownWith?: pulumi.Resource;
 
   constructor(name: string, args: SwarmClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:swarm:SwarmCluster", name, {}, opts);
@@ -58,13 +60,16 @@ export class SwarmCluster extends pulumi.ComponentResource {
     this.managers = managers;
     const managerTargets = pulumi.all(managers.map((m) => pulumi.output(m.ssh)));
     this.managerTargets = managerTargets;
+    // A lab removed whole takes its swarm with it: nothing to drain, demote or leave then.
+    const deletedWith = args.hosts[0]?.teardownWith;
+    this.teardownWith = deletedWith;
     const run = (id: string, host: Host, a: Omit<CommandArgs, "connection">, o: pulumi.CustomResourceOptions = {}) =>
-      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, connection: host.ssh }, { parent: this, ...o });
+      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, connection: host.ssh }, { parent: this, deletedWith, ...o });
     // Work on a node's own entry (its settings, its retirement) asks the other managers first: a
     // manager cannot demote itself, nor remove itself from the node list once it has left.
     const othersFirst = (h?: Host) => pulumi.all([...managers.filter((m) => m !== h), ...managers.filter((m) => m === h)].map((m) => pulumi.output(m.ssh)));
     const onManager = (id: string, a: Omit<CommandArgs, "connection" | "managers">, o: pulumi.CustomResourceOptions = {}, about?: Host) =>
-      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, managers: about ? othersFirst(about) : managerTargets }, { parent: this, ...o });
+      new Command(`${name}-${id}`, { sshRetrySeconds: retry, ...a, managers: about ? othersFirst(about) : managerTargets }, { parent: this, deletedWith, ...o });
 
     const ready = new Map<string, Command>();
     for (const h of args.hosts) {
@@ -99,6 +104,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       sshRetrySeconds: retry,
     }, {
       parent: this,
+      deletedWith,
       dependsOn: managers.flatMap((m) => m.dependsOn),
       // Before, `swarm init` was a command of the first manager, whose delete made it leave the
       // swarm: a stack made then updates this resource in its place instead of deleting that one,
