@@ -13,7 +13,7 @@
  * - Under vitest that serialization cannot work: vitest rewrites `import * as cp from "child_process"`
  *   into its own module objects, which Pulumi's closure serializer does not recognise as modules
  *   (it fails on a native function inside child_process). Loaded as CommonJS (checked with tsx, in
- *   a child `node --import tsx` process in graph.test.ts) it works.
+ *   a child `node --import tsx` process in test/unit/graph.test.ts) it works.
  *   So `setupMocks` replaces `serializeFunction` with a stub that returns PROVIDER_STUB as the
  *   provider text; nothing else in the SDK is changed.
  * - Component resources (`swarmlab:hosts:DockerLab`, `swarmlab:swarm:SwarmCluster`...) reach

@@ -1,6 +1,6 @@
 /**
  * Stack services with `build:` (components/addons/build.ts): the plan (paths relative to the
- * stack file, overrides, every refusal with its message) and, under the mocks of ./mocks.ts, the
+ * stack file, overrides, every refusal with its message) and, under the mocks of test/support/mocks.ts, the
  * docker.Image resources, the digest overrides they return and the compose deployed with them.
  * The docker provider plugin is not needed: under mocks nothing reaches a provider.
  */
@@ -17,7 +17,7 @@ import type { SshTarget } from "../../components/command/ssh";
 import type { BuiltImages } from "../../components/stacks/build";
 import { parseStack } from "../../components/stacks/load";
 import type { PreparedStack, StackDeployment } from "../../components/stacks/deployment";
-import { findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "./mocks";
+import { findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "../support/mocks";
 
 const IMAGE_TYPE = "docker:index/image:Image";
 const DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

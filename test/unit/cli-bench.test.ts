@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread } from "../../bench/figures";
-import { tmp } from "./tmp";
+import { tmp } from "../support/tmp";
 
 describe("benchmark figures", () => {
   it("the labs compared: 1 manager + 2 workers, and 3 managers + 7 workers", () => {

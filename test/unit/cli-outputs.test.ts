@@ -1,11 +1,11 @@
 /**
- * What index.ts exports for npm run ssh/status/push, under the mocks of ./mocks.ts: the leader by
+ * What index.ts exports for npm run ssh/status/push, under the mocks of test/support/mocks.ts: the leader by
  * name, each node's SSH target without its key (not a secret), and per-node keys (a secret) only
  * where a node does not take the cluster key.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { asPulumiConfig, FAKE_PRIVATE_KEY, resolve, setupMocks } from "./mocks";
+import { asPulumiConfig, FAKE_PRIVATE_KEY, resolve, setupMocks } from "../support/mocks";
 
 type Program = () => Promise<Record<string, pulumi.Output<unknown>>>;
 let program: Program;

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tmp } from "./tmp";
+import { tmp } from "../support/tmp";
 
 const ROOT = path.resolve(__dirname, "../..");
 

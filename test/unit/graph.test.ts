@@ -1,5 +1,5 @@
 /**
- * The resource graph of a lab, built with the mocks of ./mocks.ts (see there how dynamic resources,
+ * The resource graph of a lab, built with the mocks of test/support/mocks.ts (see there how dynamic resources,
  * dependencies and secret outputs are observed).
  */
 import { spawnSync } from "child_process";
@@ -9,7 +9,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { joinLookupScript } from "../../components/swarm/scripts";
-import { BOOTSTRAP_TYPE, COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, setupMocks, swarmUnderMocks, type Mocked } from "./mocks";
+import { BOOTSTRAP_TYPE, COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_TOKENS, dependsOnOf, findCommand, findResource, namesOf, recorded, resolve, setupMocks, swarmUnderMocks, type Mocked } from "../support/mocks";
 import type { ClusterConfig } from "../../components/config/cluster";
 import type { SwarmCluster } from "../../components/swarm/cluster";
 
@@ -240,7 +240,7 @@ describe("the mocks", () => {
 });
 
 describe("the dynamic provider under the real runtime", () => {
-  // Under vitest the provider cannot be serialized (see mocks.ts); a Pulumi program runs as CommonJS.
+  // Under vitest the provider cannot be serialized (see test/support/mocks.ts); a Pulumi program runs as CommonJS.
   // This registers one Command in a plain `node --import tsx` process with the SDK's real closure
   // serializer, then loads what the state would keep as the dynamic-provider host does (plain node in
   // the project, require-from-string) and runs a create with it: the stub runs the project's code.

@@ -1,6 +1,6 @@
 /**
  * The hcloud host kind. Its provider plugin cannot be fetched here, so: the pure parts (plan,
- * firewall rules, cloud-init) and the resource graph with the mocks of ./mocks.ts.
+ * firewall rules, cloud-init) and the resource graph with the mocks of test/support/mocks.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -8,7 +8,7 @@ import type { NodeConfig } from "../../components/config/cluster";
 import { hcloudSchema, type HcloudHosts } from "../../components/config/hosts";
 import { loadClusterConfig } from "../../components/config/load";
 import { cloudInit, firewallRules, networkRangeFor, planHcloud } from "../../components/hosts/hcloud";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_PUBLIC_KEY, fakeNumericId, fakePublicIp, findResource, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
+import { COMMAND_TYPE, FAKE_PRIVATE_KEY, FAKE_PUBLIC_KEY, fakeNumericId, fakePublicIp, findResource, namesOf, recorded, registered, resolve, setupMocks } from "../support/mocks";
 
 const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
 const DEV = [node("manager1", "manager"), node("worker1"), node("worker2")];

@@ -1,6 +1,6 @@
 /**
  * The ssh host kind: config checks (exact messages), the connection plan, the private key from a
- * secret or a file, and the resources it registers (with the mocks of ./mocks.ts).
+ * secret or a file, and the resources it registers (with the mocks of test/support/mocks.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -10,7 +10,7 @@ import type { NodeConfig } from "../../components/config/cluster";
 import { sshHostsSchema, type SshHosts } from "../../components/config/hosts";
 import { loadClusterConfig } from "../../components/config/load";
 import { loadPrivateKey, parseHostCheck, planSshHosts, resolveKeyPath } from "../../components/hosts/ssh";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, recorded, registered, resolve, setupMocks } from "./mocks";
+import { COMMAND_TYPE, FAKE_PRIVATE_KEY, recorded, registered, resolve, setupMocks } from "../support/mocks";
 
 const SOURCE = "Pulumi.prod.yaml";
 const NODES = [

@@ -2,7 +2,7 @@
  * The vagrant host kind: names and addresses, the rendered Vagrantfile (evaluated by Ruby against a
  * recording stand-in for Vagrant when Ruby is there), the `vagrant ssh-config` parser on real-looking
  * output, the up/destroy scripts against a fake `vagrant`, the plan-time prerequisite check and the
- * resources (with the mocks of ./mocks.ts).
+ * resources (with the mocks of test/support/mocks.ts).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -24,7 +24,7 @@ import {
   vagrantHostnames,
   vmTriggers,
 } from "../../components/hosts/vagrant";
-import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "./mocks";
+import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "../support/mocks";
 
 const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
 const DEV = [node("manager1", "manager"), node("worker1"), node("worker2")];

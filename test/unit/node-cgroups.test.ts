@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { tmp } from "./tmp";
+import { tmp } from "../support/tmp";
 
 const ENTRYPOINT = path.resolve(__dirname, "../../images/node/entrypoint.sh");
 

@@ -6,7 +6,7 @@ import { EventEmitter } from "events";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isFailedRegistration, keepLastOnFailure, reportFailuresOnce } from "../../components/outputs";
-import { resolve, setupMocks, unhandledRejections } from "./mocks";
+import { resolve, setupMocks, unhandledRejections } from "../support/mocks";
 
 const failed = () => new Error("resource lab-worker1-join [pulumi-nodejs:dynamic/swarmlab:Command] failed to register");
 

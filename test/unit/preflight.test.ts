@@ -8,8 +8,8 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";
 import { type EnvironmentProbes, preflight } from "../../components/preflight";
-import { asPulumiConfig } from "./mocks";
-import { tmp } from "./tmp";
+import { asPulumiConfig } from "../support/mocks";
+import { tmp } from "../support/tmp";
 
 const SOURCE = "Pulumi.dev.yaml";
 const NODES = [{ name: "manager1", role: "manager" }, { name: "worker1" }];

@@ -1,5 +1,5 @@
 /**
- * The Pulumi program itself (index.ts) under the mocks of ./mocks.ts: bad input of every kind
+ * The Pulumi program itself (index.ts) under the mocks of test/support/mocks.ts: bad input of every kind
  * (cluster config, stack files, cluster against stacks, certificate files) stops it with the exact
  * message before a single resource is registered; good input registers the cluster.
  */
@@ -8,8 +8,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BAD_CONFIG_BASE, BAD_CONFIGS, BAD_STACK_ENTRIES, BAD_STACK_FILES, BAD_YAML_FILES } from "./bad-inputs";
-import { asPulumiConfig, recorded, resolve, setupMocks } from "./mocks";
-import { tmp } from "./tmp";
+import { asPulumiConfig, recorded, resolve, setupMocks } from "../support/mocks";
+import { tmp } from "../support/tmp";
 
 type Program = () => Promise<Record<string, unknown>>;
 let program: Program;

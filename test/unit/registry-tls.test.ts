@@ -2,7 +2,7 @@
  * HTTPS for the registry (components/addons/registryTls.ts): the certificate script run for real
  * with openssl and checked by a TLS handshake, the user's files, the install and trust scripts run
  * by bash against temp folders and a fake docker, and the ClusterAddons graph with registry.tls
- * under the mocks of ./mocks.ts.
+ * under the mocks of test/support/mocks.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -25,8 +25,8 @@ import {
   trustedCaCheck,
   untrustCaScript,
 } from "../../components/addons/registryTls";
-import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, resolve, servicesUnderMocks, setupMocks } from "./mocks";
-import { tmp } from "./tmp";
+import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, resolve, servicesUnderMocks, setupMocks } from "../support/mocks";
+import { tmp } from "../support/tmp";
 
 function bash(script: string, env: Record<string, string> = {}) {
   // bash by its path: a test may hide everything else on PATH

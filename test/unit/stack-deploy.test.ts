@@ -16,8 +16,8 @@ import { contentHash, objectName, planObjects, readObjectContents } from "../../
 import { deployInputs, deployScript, type PreparedStack, removeScript, serviceSummary } from "../../components/stacks/deployment";
 import { applyReplicas, loadStacks } from "../../components/stacks";
 import type { SshTarget } from "../../components/command/ssh";
-import { findCommand, namesOf, registered, resolve, setupMocks } from "./mocks";
-import { tmp } from "./tmp";
+import { findCommand, namesOf, registered, resolve, setupMocks } from "../support/mocks";
+import { tmp } from "../support/tmp";
 
 
 // ---------------------------------------------------------------------------------------------

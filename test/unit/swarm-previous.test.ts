@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { managersOf, readPreviousManagers } from "../../components/swarm/previous";
-import { unhandledRejections } from "./mocks";
+import { unhandledRejections } from "../support/mocks";
 
 const STACK = "organization/swarmlab/dev";
 

@@ -1,0 +1,100 @@
+/**
+ * components/addons/images.ts: checkLocalImages against a fake local docker, and sideLoadScript run
+ * for real by bash against a fake docker and ssh (test/support/fakeDocker.ts) first on PATH.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../components/config/errors";
+import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
+import { checkLocalImages, sideLoadScript } from "../../components/addons/images";
+import { localImagesDocker, sideLoadFakes } from "../support/fakeDocker";
+import { fakeBin, runScript, withPath } from "../support/fakes";
+import { tmp } from "../support/tmp";
+
+describe("checkLocalImages", () => {
+  it("returns the local IDs, or fails naming every missing image and what to do", () => {
+    const ids: Record<string, string> = { "app:1": "sha256:aaa", "db:2": "sha256:bbb" };
+    expect(checkLocalImages(["app:1", "db:2"], "Pulumi.dev.yaml", (i) => ids[i])).toEqual(ids);
+    let error: unknown;
+    try {
+      checkLocalImages(["app:1", "missing:1", "gone:2"], "Pulumi.dev.yaml", (i) => ids[i]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      [
+        'Pulumi.dev.yaml: swarmlab:images.sideLoad[1]: image "missing:1" is not on this machine: build or pull it first (docker image ls)',
+        'Pulumi.dev.yaml: swarmlab:images.sideLoad[2]: image "gone:2" is not on this machine: build or pull it first (docker image ls)',
+      ].join("\n"),
+    );
+  });
+
+  it("asks the local docker by default", async () => {
+    const bin = fakeBin({ docker: localImagesDocker({ "app:1": "sha256:aaa" }) });
+    await withPath(bin, () => {
+      expect(checkLocalImages(["app:1"], "Pulumi.dev.yaml")).toEqual({ "app:1": "sha256:aaa" });
+      expect(() => checkLocalImages(["nope:1"], "Pulumi.dev.yaml")).toThrowError('Pulumi.dev.yaml: swarmlab:images.sideLoad[0]: image "nope:1" is not on this machine: build or pull it first (docker image ls)');
+    });
+  });
+});
+
+describe("sideLoadScript", () => {
+  const TARGET = { host: "10.0.0.3", port: 2222, user: "root", privateKey: "-----KEY-----" };
+
+  /** A local and a remote image store (files holding an image ID) and the fakes of sideLoadFakes. */
+  function machine(local: string | undefined, remote: string | undefined, loads?: string, target: SshTarget = TARGET) {
+    const dir = tmp("swarmlab-sideload-");
+    if (local) fs.writeFileSync(path.join(dir, "local"), local);
+    if (remote) fs.writeFileSync(path.join(dir, "remote"), remote);
+    const bin = fakeBin(sideLoadFakes(dir));
+    const env = { SWARMLAB_SSH_KEY: target.privateKey, ...(target.hostKey ? { SWARMLAB_KNOWN_HOSTS: knownHostsLine(target) } : {}), ...(loads !== undefined ? { LOADS: loads } : {}) };
+    const run = () => runScript(sideLoadScript("app:1", "worker1", target), bin, { env });
+    const log = () => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
+    return { dir, run, log, key: () => fs.readFileSync(path.join(dir, "ssh-key"), "utf8"), sshArgs: () => fs.readFileSync(path.join(dir, "ssh-args"), "utf8") };
+  }
+
+  it("verifies a configured host key, as the command resource does (and accepts any key without one)", () => {
+    const m = machine("sha256:aaa", "sha256:aaa", undefined, { ...TARGET, hostKey: "ssh-ed25519 AAAAhostkey" });
+    expect(m.run().code).toBe(0);
+    expect(m.sshArgs()).toContain("StrictHostKeyChecking=yes");
+    expect(fs.readFileSync(path.join(m.dir, "known"), "utf8")).toBe("[10.0.0.3]:2222 ssh-ed25519 AAAAhostkey\n");
+    const open = machine("sha256:aaa", "sha256:aaa");
+    expect(open.run().code).toBe(0);
+    expect(open.sshArgs()).toContain("StrictHostKeyChecking=no");
+  });
+
+  it("skips the load when the node has the same image ID", () => {
+    const m = machine("sha256:aaa", "sha256:aaa");
+    expect(m.run()).toEqual({ code: 0, stdout: "sha256:aaa\n", stderr: "" });
+    expect(m.log()).toEqual(["docker image inspect -f {{.Id}} app:1", "remote docker image inspect -f {{.Id}} app:1", "remote docker image inspect -f {{.Id}} app:1"]);
+    expect(m.key()).toBe("-----KEY-----\n");
+    expect(m.sshArgs()).toContain("-p 2222");
+    expect(m.sshArgs()).toContain("root@10.0.0.3");
+  });
+
+  it("loads an image the node lacks (or has in another version) and checks the ID afterwards", () => {
+    for (const remote of [undefined, "sha256:old"]) {
+      const m = machine("sha256:aaa", remote);
+      expect(m.run()).toEqual({ code: 0, stdout: "sha256:aaa\n", stderr: "" });
+      expect(m.log()).toEqual([
+        "docker image inspect -f {{.Id}} app:1",
+        "remote docker image inspect -f {{.Id}} app:1",
+        "docker save app:1",
+        "remote docker load -q",
+        "remote docker image inspect -f {{.Id}} app:1",
+      ]);
+    }
+  });
+
+  it("fails with the documented message when the IDs still differ after loading", () => {
+    const m = machine("sha256:aaa", undefined, "sha256:zzz");
+    expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "app:1 on worker1 has ID sha256:zzz after loading, expected sha256:aaa\n" });
+  });
+
+  it("says none when the node still has no such image", () => {
+    const m = machine("sha256:aaa", undefined, "");
+    expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "app:1 on worker1 has ID none after loading, expected sha256:aaa\n" });
+  });
+});
