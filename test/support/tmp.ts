@@ -12,3 +12,13 @@ export function tmp(prefix: string): string {
   tmpDirs.push(d);
   return d;
 }
+
+/** A temporary folder holding these files (paths relative to it, folders made as needed), removed after the test file. */
+export function tmpTree(files: Record<string, string>, prefix = "swarmlab-tree-"): string {
+  const dir = tmp(prefix);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}

@@ -1,3 +1,7 @@
+/**
+ * components/stacks/crossChecks.ts: what a stack asks of the cluster (networks, placement labels,
+ * published ports...) checked against the cluster's configuration.
+ */
 import { describe, expect, it } from "vitest";
 import { clusterSchema, type ClusterInput } from "../../components/config/cluster";
 import { crossCheck } from "../../components/stacks/crossChecks";

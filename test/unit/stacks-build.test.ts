@@ -1,14 +1,12 @@
 /**
- * Stack services with `build:` (components/addons/build.ts): the plan (paths relative to the
+ * Stack services with `build:` (components/stacks/build.ts): the plan (paths relative to the
  * stack file, overrides, every refusal with its message) and, under the mocks of test/support/mocks.ts, the
  * docker.Image resources, the digest overrides they return and the compose deployed with them.
  * The docker provider plugin is not needed: under mocks nothing reaches a provider.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
@@ -18,24 +16,14 @@ import type { BuiltImages } from "../../components/stacks/build";
 import { parseStack } from "../../components/stacks/load";
 import type { PreparedStack, StackDeployment } from "../../components/stacks/deployment";
 import { findCommand, findResource, namesOf, recorded, registered, resolve, setupMocks, type Mocked } from "../support/mocks";
+import { tmpTree } from "../support/tmp";
 
 const IMAGE_TYPE = "docker:index/image:Image";
 const DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const REGISTRY = "10.0.0.2:5000";
 
-const tmpDirs: string[] = [];
-afterAll(() => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-
 /** A project directory with these files (paths relative to it). */
-function project(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-build-"));
-  tmpDirs.push(dir);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    fs.writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
+const project = (files: Record<string, string>) => tmpTree(files, "swarmlab-build-");
 
 function cluster(stacks: unknown[], registry: boolean) {
   return loadClusterConfig(

@@ -1,3 +1,8 @@
+/**
+ * components/stacks/schema/ (through parseStack and loadStackFile of components/stacks/load.ts):
+ * which stack files are accepted, every refusal with its exact message, and the warnings for keys
+ * `docker stack deploy` ignores. Port parsing on its own: stacks-schema-ports.test.ts.
+ */
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";

@@ -1,3 +1,7 @@
+/**
+ * components/stacks/interpolate.ts: compose's ${VAR} interpolation (substitute, interpolateStack,
+ * escapeDollars) and stack files that use it, rendered.
+ */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
