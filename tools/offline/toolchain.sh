@@ -19,7 +19,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SRC="$ROOT/scripts/toolchain"
+SRC="$ROOT/tools/offline/toolchain"
 CACHE_ROOT="${SWARMLAB_CACHE:-$HOME/.cache/swarmlab}/toolchain"
 PULUMI_HOME_DIR="${PULUMI_HOME:-$HOME/.pulumi}"
 
