@@ -32,6 +32,7 @@
 import { createRequire } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { asPulumiConfig } from "./config";
 
 export const COMMAND_TYPE = "pulumi-nodejs:dynamic/swarmlab:Command";
 
@@ -299,10 +300,7 @@ export async function registered(resources: readonly pulumi.Resource[]): Promise
   await Promise.all(resources.map((r) => resolve(r.urn)));
 }
 
-/** Config values (as a stack file holds them) -> what `pulumi.runtime.allConfig()` hands the program. */
-export function asPulumiConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
+export { asPulumiConfig };
 
 /**
  * The config, its hosts and swarm, built under the mocks (setupMocks first) as index.ts builds

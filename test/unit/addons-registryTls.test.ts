@@ -1,8 +1,9 @@
 /**
  * HTTPS for the registry (components/addons/registryTls.ts): the certificate script run for real
  * with openssl and checked by a TLS handshake, the user's files, the install and trust scripts run
- * by bash against temp folders and a fake docker, and the ClusterAddons graph with registry.tls
- * under the mocks of test/support/mocks.ts.
+ * by bash against temp folders and a fake docker; and where the feature reaches the modules around
+ * it, kept here with it: registryCompose with tls (registry.ts) and the ClusterAddons graph with
+ * registry.tls (index.ts) under the mocks of test/support/mocks.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -25,14 +26,13 @@ import {
   trustedCaCheck,
   untrustCaScript,
 } from "../../components/addons/registryTls";
+import { recordingDocker } from "../support/fakeDocker";
+import { runBash, writeFakes } from "../support/fakes";
 import { COMMAND_TYPE, FAKE_TLS, dependsOnOf, findCommand, namesOf, recorded, resolve, servicesUnderMocks, setupMocks } from "../support/mocks";
 import { tmp } from "../support/tmp";
 
-function bash(script: string, env: Record<string, string> = {}) {
-  // bash by its path: a test may hide everything else on PATH
-  const r = spawnSync("/bin/bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** Runs a script as the command resource does (bash by its path: a test may hide everything else on PATH). */
+const bash = (script: string, env: Record<string, string> = {}) => runBash(script, { env, timeout: 30_000 });
 
 function openssl(args: string[], input?: string): string {
   const r = spawnSync("openssl", args, { encoding: "utf8", input });
@@ -150,10 +150,11 @@ describe("registryCompose with tls", () => {
 describe("installing the certificate and trusting the CA (bash, temp folders, fake docker)", () => {
   const env = { SWARMLAB_REGISTRY_CERT: FAKE_TLS.cert.trim(), SWARMLAB_REGISTRY_KEY: FAKE_TLS.key.trim() };
 
+  /** A docker that records its calls; `service inspect` finds the registry service or not (recordingDocker). */
   function fakeDocker(serviceExists: boolean): { bin: string; log: string } {
     const bin = tmp("swarmlab-tls-bin-");
     const log = path.join(bin, "log");
-    fs.writeFileSync(path.join(bin, "docker"), `#!/usr/bin/env bash\necho "$*" >> "${log}"\n[ "$1 $2" = "service inspect" ] && exit ${serviceExists ? 0 : 1}\nexit 0\n`, { mode: 0o755 });
+    writeFakes(bin, { docker: recordingDocker(log, { cases: { "service inspect": `exit ${serviceExists ? 0 : 1}` } }) });
     return { bin, log };
   }
   const calls = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);

@@ -1,15 +1,14 @@
 /**
  * components/command/run.ts: when a run moves on to another host, retries, or stops. The executor
  * is scripted (one answer per call, in order); the real ssh and bash paths are in
- * command-provider.test.ts and the end-to-end drills.
+ * command-provider.test.ts and the end-to-end drills. MANAGER_GUARD runs for real against a fake
+ * docker.
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { MANAGER_GUARD, NOT_MANAGER, parseEnvLines, runPlanned, type RunPlan, type RunResult } from "../../components/command/run";
 import { STARTED_MARKER, type SshTarget } from "../../components/command/ssh";
+import { managerGuardDocker } from "../support/fakeDocker";
+import { fakeMachine } from "../support/fakes";
 
 const host = (name: string): SshTarget => ({ host: name, port: 22, user: "root", privateKey: "k" });
 const m1 = host("m1");
@@ -140,17 +139,11 @@ describe("parseEnvLines", () => {
 });
 
 describe("MANAGER_GUARD", () => {
-  /** The guard against a fake docker: `info` prints STATE, `node inspect self` succeeds when LEADER=yes. */
+  /** The guard against a fake docker (managerGuardDocker): `info` prints `state`, `node inspect self` succeeds with a leader. */
   function guard(state: string, leader: boolean): { status: number | null; stderr: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-guard-"));
-    try {
-      fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\ncase "$1 $2" in "info --format") echo "${state}";; "node inspect") [ "${leader ? "yes" : "no"}" = yes ];; esac\n`, { mode: 0o755 });
-      fs.writeFileSync(path.join(dir, "hostname"), "#!/bin/sh\necho m1\n", { mode: 0o755 });
-      const r = spawnSync("bash", ["-c", `set -euo pipefail\n${MANAGER_GUARD}\necho ran`], { encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}`, HOME: dir } });
-      return { status: r.status, stderr: r.stderr + r.stdout };
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const m = fakeMachine({ docker: managerGuardDocker(state, leader), hostname: "#!/bin/sh\necho m1\n" }, "swarmlab-guard-");
+    const r = m.run(`${MANAGER_GUARD}\necho ran`);
+    return { status: r.code, stderr: r.stderr + r.stdout };
   }
 
   it("lets a manager with a leader through, and says why anything else is not one", () => {

@@ -1,17 +1,18 @@
+/**
+ * components/config/load.ts: loadClusterConfig on the dev stack and on bad configurations (one
+ * exact message each, several at once), Docker's own rules and no stricter, and the warnings for
+ * keys outside swarmlab's namespace.
+ */
 import { readFileSync } from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigError } from "../../components/config/errors";
 import { CONFIG_KEYS, configWarnings, loadClusterConfig, parseConfigValue } from "../../components/config/load";
+import { asPulumiConfig } from "../support/config";
 import { BAD_CONFIG_BASE, BAD_CONFIGS, KNOWN } from "./bad-inputs";
 
 const SOURCE = "Pulumi.dev.yaml";
-
-/** What `pulumi.runtime.allConfig()` hands the program: scalars as text, lists and mappings as JSON. */
-function asPulumiConfig(values: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
 
 function devConfig(): Record<string, unknown> {
   const doc = parse(readFileSync(path.join(__dirname, "../../Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };

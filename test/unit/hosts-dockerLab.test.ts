@@ -1,5 +1,9 @@
+/**
+ * components/hosts/dockerLab.ts: the docker lab's plan (names, addresses, published ports), its
+ * security flags, the privileged probe against a fake docker, the node scripts, and the addresses
+ * pinned by the config.
+ */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../components/config/cluster";
@@ -12,6 +16,9 @@ import {
   securityFlags,
   usePublishedPorts,
 } from "../../components/hosts/dockerLab";
+import { recordingDocker } from "../support/fakeDocker";
+import { writeFakes } from "../support/fakes";
+import { tmp } from "../support/tmp";
 
 const hosts = (o: Partial<DockerLabHosts> = {}): DockerLabHosts => ({ ...dockerLabSchema.parse({ kind: "docker-lab" }), ...o });
 const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
@@ -88,10 +95,11 @@ describe("securityFlags", () => {
 });
 
 describe("engineAcceptsPrivileged", () => {
+  /** A docker that records its calls and exits with `exitCode` after printing `stderr` (recordingDocker), alone first on a minimal PATH. */
   function fakeDocker(exitCode: number, stderr = ""): { env: NodeJS.ProcessEnv; log: string; cleanup: () => void } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-probe-"));
+    const dir = tmp("swarmlab-probe-");
     const log = path.join(dir, "log");
-    fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\necho "$*" >> ${log}\nprintf '%s\\n' '${stderr}' >&2\nexit ${exitCode}\n`, { mode: 0o755 });
+    writeFakes(dir, { docker: recordingDocker(log, { exitCode, stderr }) });
     return { env: { PATH: `${dir}:/usr/bin:/bin` }, log, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
 

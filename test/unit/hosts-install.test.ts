@@ -1,45 +1,28 @@
 /**
- * The Docker install script against a fake machine: fake id, sudo, docker, dockerd, apt-get,
- * systemctl, service and usermod on a PATH of their own, and an os-release file per case.
+ * components/hosts/install.ts: the Docker install script against a fake machine (INSTALL_TARGET_FAKES
+ * of test/support/fakeDocker.ts: fake id, sudo, docker, dockerd, apt-get, systemctl, service and
+ * usermod on a PATH of their own), and an os-release file per case.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { installDockerScript } from "../../components/hosts/install";
+import { INSTALL_TARGET_FAKES, INSTALLED_DOCKERD } from "../support/fakeDocker";
+import { fakeMachine, type FakeMachine } from "../support/fakes";
 
-/** Each fake logs its argv to $D/log; state is files in $D: installed, running, group, nosudo. */
-const FAKES: Record<string, string> = {
-  id: `case "$1" in -u) echo "$FAKE_UID";; -un) echo "$FAKE_USER";; esac`,
-  sudo: `echo "sudo $*" >> "$D/log"; [ -e "$D/nosudo" ] && exit 1; [ "$1" = -n ] && shift; FAKE_UID=0 FAKE_SUDO=1 "$@"`,
-  docker: `echo "docker $* uid=$FAKE_UID" >> "$D/log"
-[ -e "$D/installed" ] || { echo "docker: command not found" >&2; exit 127; }
-[ -e "$D/running" ] || { echo "Cannot connect to the Docker daemon" >&2; exit 1; }
-[ "$FAKE_UID" = 0 ] || [ -e "$D/group" ] || { echo "permission denied" >&2; exit 1; }`,
-  "apt-get": `echo "apt-get $* uid=$FAKE_UID" >> "$D/log"; [ "$FAKE_UID" = 0 ] || exit 100
-case "$*" in *" install "*) touch "$D/installed"; printf '#!/bin/bash\\necho "dockerd $*" >> "$D/log"; touch "$D/running"\\n' > "$D/bin/dockerd"; chmod +x "$D/bin/dockerd";; esac`,
-  systemctl: `echo "systemctl $*" >> "$D/log"; [ -e "$D/installed" ] && touch "$D/running"; true`,
-  service: `echo "service $*" >> "$D/log"; [ -e "$D/installed" ] && touch "$D/running"; true`,
-  usermod: `echo "usermod $* uid=$FAKE_UID" >> "$D/log"`,
-  hostname: `echo fakehost`,
-};
+let m: FakeMachine;
 
-let dir: string;
-
+/** A fresh machine for every test (INSTALL_TARGET_FAKES), with only the few real tools the script needs on PATH. */
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-install-"));
-  fs.mkdirSync(path.join(dir, "bin"));
-  for (const [name, body] of Object.entries(FAKES)) fs.writeFileSync(path.join(dir, "bin", name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+  m = fakeMachine(INSTALL_TARGET_FAKES, "swarmlab-install-");
   // the few real tools the script needs, without the machine's own docker
   for (const tool of ["bash", "cat", "seq", "sleep", "sh", "nohup", "touch", "chmod"]) {
     const real = ["/usr/bin", "/bin"].map((d) => path.join(d, tool)).find((p) => fs.existsSync(p));
-    if (real) fs.symlinkSync(real, path.join(dir, "bin", tool));
+    if (real) fs.symlinkSync(real, path.join(m.bin, tool));
   }
-  fs.writeFileSync(path.join(dir, "log"), "");
+  m.write("log", "");
 });
-
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n';
 const UBUNTU = 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nID=ubuntu\nID_LIKE=debian\n';
@@ -54,18 +37,19 @@ interface Machine {
   sudo?: boolean;
 }
 
-function run(m: Machine, opts: { install?: boolean; host?: string } = {}): { code: number; stdout: string; stderr: string; log: string[] } {
+function run(machine: Machine, opts: { install?: boolean; host?: string } = {}): { code: number; stdout: string; stderr: string; log: string[] } {
+  const dir = m.dir;
   const osRelease = path.join(dir, "os-release");
-  if (m.os !== undefined) fs.writeFileSync(osRelease, m.os);
-  if (m.docker === "stopped" || m.docker === "running") {
+  if (machine.os !== undefined) fs.writeFileSync(osRelease, machine.os);
+  if (machine.docker === "stopped" || machine.docker === "running") {
     fs.writeFileSync(path.join(dir, "installed"), "");
-    fs.writeFileSync(path.join(dir, "bin", "dockerd"), `#!/bin/bash\necho "dockerd $*" >> "$D/log"; touch "$D/running"\n`, { mode: 0o755 });
+    m.fake({ dockerd: INSTALLED_DOCKERD });
   }
-  if (m.docker === "running") fs.writeFileSync(path.join(dir, "running"), "");
-  if (m.group) fs.writeFileSync(path.join(dir, "group"), "");
-  if (m.sudo === false) fs.writeFileSync(path.join(dir, "nosudo"), "");
+  if (machine.docker === "running") fs.writeFileSync(path.join(dir, "running"), "");
+  if (machine.group) fs.writeFileSync(path.join(dir, "group"), "");
+  if (machine.sudo === false) fs.writeFileSync(path.join(dir, "nosudo"), "");
   const script = `set -euo pipefail\n${installDockerScript({ host: opts.host ?? "worker2", install: opts.install ?? true, osRelease, waitSeconds: 1 })}`;
-  const uid = m.uid ?? 0;
+  const uid = machine.uid ?? 0;
   const r = spawnSync(path.join(dir, "bin/bash"), ["--noprofile", "--norc", "-c", script], {
     encoding: "utf8",
     env: { PATH: path.join(dir, "bin"), D: dir, FAKE_UID: String(uid), FAKE_USER: uid === 0 ? "root" : "deploy" },
@@ -154,7 +138,7 @@ describe("installDockerScript", () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toBe("docker=started");
     expect(installs(r.log)).toEqual([]);
-    expect(fs.existsSync(path.join(dir, "running"))).toBe(true);
+    expect(fs.existsSync(path.join(m.dir, "running"))).toBe(true);
   });
 
   it("running it twice installs once (idempotent)", () => {

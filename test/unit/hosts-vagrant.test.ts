@@ -1,14 +1,15 @@
 /**
- * The vagrant host kind: names and addresses, the rendered Vagrantfile (evaluated by Ruby against a
- * recording stand-in for Vagrant when Ruby is there), the `vagrant ssh-config` parser on real-looking
- * output, the up/destroy scripts against a fake `vagrant`, the plan-time prerequisite check and the
- * resources (with the mocks of test/support/mocks.ts).
+ * The vagrant host kind (components/hosts/vagrant.ts): names and addresses, the rendered Vagrantfile
+ * (evaluated by Ruby against a recording stand-in for Vagrant when Ruby is there), the /etc/hosts
+ * peers, the `vagrant ssh-config` parser on real-looking output, the up/destroy scripts against a
+ * fake `vagrant`, and the resources (with the mocks of test/support/mocks.ts). The plan-time
+ * prerequisite check: hosts-vagrantPrerequisites.test.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { NodeConfig } from "../../components/config/cluster";
 import { vagrantSchema, type VagrantHosts } from "../../components/config/hosts";
 import { loadClusterConfig } from "../../components/config/load";
@@ -24,7 +25,9 @@ import {
   vagrantHostnames,
   vmTriggers,
 } from "../../components/hosts/vagrant";
+import { runScript, writeFakes } from "../support/fakes";
 import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "../support/mocks";
+import { tmp } from "../support/tmp";
 
 const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig => ({ name, role, labels: {}, availability: "active" });
 const DEV = [node("manager1", "manager"), node("worker1"), node("worker2")];
@@ -208,19 +211,14 @@ case "$1" in
 esac`;
 
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-vagrant-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    fs.writeFileSync(path.join(dir, "bin/vagrant"), FAKE, { mode: 0o755 });
+    dir = tmp("swarmlab-vagrant-");
+    writeFakes(path.join(dir, "bin"), { vagrant: FAKE });
   });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function run(script: string) {
-    const r = spawnSync("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, LOG: `${dir}/log`, KEY: FAKE_PRIVATE_KEY, SWARMLAB_VAGRANTFILE: "# vf", SWARMLAB_INSTALL_DOCKER: "# install" },
-    });
+    const r = runScript(script, path.join(dir, "bin"), { env: { LOG: `${dir}/log`, KEY: FAKE_PRIVATE_KEY, SWARMLAB_VAGRANTFILE: "# vf", SWARMLAB_INSTALL_DOCKER: "# install" } });
     expect(r.stderr.includes("error")).toBe(false);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     return r.stdout;
   }
 

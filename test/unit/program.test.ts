@@ -8,6 +8,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BAD_CONFIG_BASE, BAD_CONFIGS, BAD_STACK_ENTRIES, BAD_STACK_FILES, BAD_YAML_FILES } from "./bad-inputs";
+import { recordingDocker } from "../support/fakeDocker";
+import { withPath, writeFakes } from "../support/fakes";
 import { asPulumiConfig, recorded, resolve, setupMocks } from "../support/mocks";
 import { tmp } from "../support/tmp";
 
@@ -92,10 +94,8 @@ describe("the program refuses bad input before registering anything", () => {
     // a docker on PATH that only records its calls: the probe would call it
     const bin = tmp("swarmlab-fake-docker-");
     const calls = path.join(bin, "calls");
-    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "$*" >> ${calls}\nexit 0\n`, { mode: 0o755 });
-    const PATH = process.env.PATH;
-    process.env.PATH = `${bin}:${PATH}`;
-    try {
+    writeFakes(bin, { docker: recordingDocker(calls) });
+    await withPath(bin, async () => {
       const bad = stackFile("bad.yaml", "services: {api: {image: x, deploy: {replicas: two}}}\n");
       const auto = { "swarmlab:hosts": { ...LAB, privileged: "auto" } };
       const refused = await runWith({ ...auto, "swarmlab:stacks": [{ name: "bad", file: bad }] });
@@ -105,9 +105,7 @@ describe("the program refuses bad input before registering anything", () => {
       const ok = await runWith({ ...auto, "swarmlab:name": "probed" });
       expect(ok.error).toBeUndefined();
       expect(fs.readFileSync(calls, "utf8")).toBe("run --rm --privileged --network none --entrypoint true swarmlab/node:latest\n");
-    } finally {
-      process.env.PATH = PATH;
-    }
+    });
   });
 
   it.each([

@@ -1,13 +1,12 @@
 /**
  * components/swarm/bootstrap.ts: which swarm the cluster is, from every manager's report (pure),
- * and the scripts that read a manager's state and act on the decision (run against a fake docker).
+ * and the scripts that read a manager's state and act on the decision (run against a fake docker:
+ * BOOTSTRAP_DOCKER of test/support/fakeDocker.ts).
  */
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { actScript, decideSwarm, parseSurvey, surveyScript, type ManagerReport } from "../../components/swarm/bootstrap";
+import { BOOTSTRAP_DOCKER, HOSTNAME_FAKE } from "../support/fakeDocker";
+import { fakeMachine, type FakeMachine } from "../support/fakes";
 
 const live = (name: string, cluster = "c1"): ManagerReport => ({ name, reached: true, state: "active", control: true, node: `id-${name}`, cluster });
 const fresh = (name: string): ManagerReport => ({ name, reached: true, state: "inactive", control: false });
@@ -113,49 +112,24 @@ describe("parseSurvey", () => {
   });
 });
 
-/** A fake docker: `state`, `control`, `cluster` files; every call logged. */
-const FAKE = String.raw`#!/usr/bin/env bash
-d="$FAKE_DIR"; printf '%s\n' "$*" >> "$d/log"
-get() { cat "$d/$1" 2>/dev/null || true; }
-case "$*" in
-  "info") ;;
-  "info --format {{.Swarm.LocalNodeState}}") get state ;;
-  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)"; c=$(get cluster); [ -z "$c" ] || echo "cluster=$c" ;;
-  "info --format {{.Swarm.Cluster.ID}}") get cluster ;;
-  "swarm init --force-new-cluster "*) echo c-kept > "$d/cluster" ;;
-  "swarm init "*) echo active > "$d/state"; echo c-new > "$d/cluster" ;;
-  "swarm leave --force") echo inactive > "$d/state" ;;
-  "node inspect self") [ -n "$(get cluster)" ] ;;
-  "swarm join-token -q worker") echo SWMTKN-1-w ;;
-  "swarm join-token -q manager") echo SWMTKN-1-m ;;
-  *) echo "fake docker: unexpected arguments: $*" >&2; exit 99 ;;
-esac
-`;
-
-let dir: string;
-const write = (f: string, v: string) => fs.writeFileSync(path.join(dir, f), `${v}\n`);
-const calls = () => fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n");
-function run(script: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { encoding: "utf8", env: { PATH: `${dir}/bin:${process.env.PATH}`, HOME: dir, FAKE_DIR: dir }, timeout: 20_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+let m: FakeMachine;
+const write = (f: string, v: string) => m.write(f, v);
+const calls = () => m.lines("log");
+const run = (script: string) => m.run(script);
 
 describe("the bootstrap scripts", () => {
+  /** A fresh manager for every test: BOOTSTRAP_DOCKER (its state in `state`, `control`, `cluster`; every call logged) and a hostname. */
   beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-bootstrap-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    fs.writeFileSync(path.join(dir, "bin", "docker"), FAKE, { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, "bin", "hostname"), "#!/bin/sh\necho node-under-test\n", { mode: 0o755 });
+    m = fakeMachine({ docker: BOOTSTRAP_DOCKER, hostname: HOSTNAME_FAKE }, "swarmlab-bootstrap-");
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("surveyScript reports the state, and the cluster ID only where the control plane answers", () => {
     write("state", "active");
     write("control", "true");
     write("cluster", "c1");
-    expect(parseSurvey("m1", { code: 0, ...run(surveyScript()) } as never)).toMatchObject({ reached: true, state: "active", control: true, node: "id-self", cluster: "c1" });
+    expect(parseSurvey("m1", { ...run(surveyScript()), code: 0 } as never)).toMatchObject({ reached: true, state: "active", control: true, node: "id-self", cluster: "c1" });
     write("cluster", "");
-    expect(parseSurvey("m1", { code: 0, ...run(surveyScript()) } as never)).toMatchObject({ state: "active", control: true, cluster: undefined });
+    expect(parseSurvey("m1", { ...run(surveyScript()), code: 0 } as never)).toMatchObject({ state: "active", control: true, cluster: undefined });
   });
 
   it("init: swarm init with the advertise address, pool and data path port, then the cluster ID and tokens", () => {
@@ -175,9 +149,9 @@ describe("the bootstrap scripts", () => {
   it("fails instead of recording an empty swarm ID or token when a read fails", () => {
     write("state", "active");
     write("cluster", "c1");
-    fs.writeFileSync(path.join(dir, "bin", "docker"), FAKE.replace('"swarm join-token -q manager") echo SWMTKN-1-m ;;', '"swarm join-token -q manager") echo "Error response from daemon: rpc error" >&2; exit 1 ;;'), { mode: 0o755 });
+    m.fake({ docker: BOOTSTRAP_DOCKER.replace('"swarm join-token -q manager") echo SWMTKN-1-m ;;', '"swarm join-token -q manager") echo "Error response from daemon: rpc error" >&2; exit 1 ;;') });
     const r = run(actScript({ action: "use", on: "m2", cluster: "c1" }, { advertiseAddress: "10.0.0.6" }));
-    expect(r.status).not.toBe(0);
+    expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
   });
 
