@@ -1,64 +1,24 @@
 /**
- * `npm run bench` is never run by the tests (minutes, a real Docker): its arithmetic is checked
- * here, and the plain-script baseline runs against fake docker, ssh and ssh-keygen that record
- * what it would do, to show that the 10-node baseline forms the same swarm as the 10-node lab.
+ * bench/baseline.sh, the plain-script baseline of `npm run bench` (never run by the tests: minutes,
+ * a real Docker): it runs here against fake docker, ssh and ssh-keygen (baselineFakes of
+ * test/support/fakeDocker.ts) that record what it would do, to show that the 10-node baseline forms
+ * the same swarm as the 10-node lab. Its arithmetic: bench-figures.test.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { BIG_LAB, describeLab, labNodes, median, nodeCount, ratioLines, SMALL_LAB, spread } from "../../bench/figures";
+import { baselineFakes } from "../support/fakeDocker";
+import { writeFakes } from "../support/fakes";
 import { tmp } from "../support/tmp";
-
-describe("benchmark figures", () => {
-  it("the labs compared: 1 manager + 2 workers, and 3 managers + 7 workers", () => {
-    expect(describeLab(SMALL_LAB)).toBe("3 nodes (1 manager, 2 workers)");
-    expect(describeLab(BIG_LAB)).toBe("10 nodes (3 managers, 7 workers)");
-    const big = labNodes(BIG_LAB);
-    expect(big.filter((n) => n.role === "manager").map((n) => n.name)).toEqual(["manager1", "manager2", "manager3"]);
-    expect(big.filter((n) => n.role === "worker")).toHaveLength(7);
-    expect(nodeCount(BIG_LAB)).toBe(10);
-  });
-
-  it("median and spread", () => {
-    expect(median([9.7, 8.9, 10.6])).toBe(9.7);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNaN();
-    expect(spread([9.7, 8.9, 10.6])).toBe("8.9-10.6");
-  });
-
-  it("ratios: swarmlab against the plain script, and 10-node against 3-node against the node-count ratio", () => {
-    expect(ratioLines({ baselineSmall: 4, swarmlabSmall: 10, baselineBig: 12, swarmlabBig: 22 })).toEqual([
-      "swarmlab up / plain script, 3 nodes (1 manager, 2 workers): 2.50x",
-      "swarmlab up / plain script, 10 nodes (3 managers, 7 workers): 1.83x",
-      "10-node up / 3-node up: swarmlab 2.20x, plain script 3.00x, for 3.33x the nodes",
-    ]);
-    expect(ratioLines({ baselineSmall: 4, swarmlabSmall: 10, baselineBig: NaN, swarmlabBig: NaN })).toEqual(["swarmlab up / plain script, 3 nodes (1 manager, 2 workers): 2.50x"]);
-  });
-});
 
 describe("the plain-script baseline (bench/baseline.sh)", () => {
   /** Runs the script with fakes first on PATH; returns its exit status and the ssh commands it ran, by node address. */
   function baseline(nodes: number, managers?: number): { status: number | null; stderr: string; ssh: string[] } {
     const dir = tmp("swarmlab-baseline-");
     const log = path.join(dir, "ssh.log");
-    const fake = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
-    fake("docker", "exit 0");
-    fake("ssh-keygen", 'while [ $# -gt 0 ]; do [ "$1" = -f ] && { echo key > "$2"; echo pub > "$2.pub"; }; shift; done');
-    // logs "<address> <command>" (the words after root@address); join tokens by role; every node Ready
-    fake(
-      "ssh",
-      [
-        'args=("$@")',
-        'for i in "${!args[@]}"; do case "${args[$i]}" in root@*) dest=${args[$i]#root@}; cmd="${args[*]:$((i + 1))}" ;; esac; done',
-        `echo "$dest $cmd" >> ${log}`,
-        'case "$cmd" in',
-        '  "docker swarm join-token -q manager") echo MANAGER-TOKEN ;;',
-        '  "docker swarm join-token -q worker") echo WORKER-TOKEN ;;',
-        `  "docker node ls --format {{.Status}}") for i in $(seq 1 ${nodes}); do echo Ready; done ;;`,
-        "esac",
-      ].join("\n"),
-    );
+    // ssh logs "<address> <command>" (the words after root@address); join tokens by role; every node Ready
+    writeFakes(dir, baselineFakes(log, nodes));
     const args = [path.resolve(__dirname, "../../bench/baseline.sh"), "up", `swarmlab-unit-${process.pid}`, String(nodes), "10.9.9", ...(managers ? [String(managers)] : [])];
     const r = spawnSync("bash", args, { encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}`, HOME: "/nonexistent" } });
     const ssh = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];

@@ -1,3 +1,7 @@
+/**
+ * cli/lib/args.ts: the arguments of `npm run ssh` and `npm run push` (a bad one is a UsageError of
+ * cli/lib/cli.ts).
+ */
 import { describe, expect, it } from "vitest";
 import { parsePushArgs, parseSshArgs, PUSH_USAGE } from "../../cli/lib/args";
 import { UsageError } from "../../cli/lib/cli";

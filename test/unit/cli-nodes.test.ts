@@ -1,3 +1,7 @@
+/**
+ * cli/lib/nodes.ts: the nodes `npm run ssh`, `status` and `push` connect to, read from the stack's
+ * outputs (each node's SSH target and key), and which node a command goes to.
+ */
 import { describe, expect, it } from "vitest";
 import { chooseNode, describeConnection, leaderName, managersLeaderFirst, nodeConnections, registryManager } from "../../cli/lib/nodes";
 import { parseStackOutputs } from "../../cli/lib/stackOutputs";
@@ -21,18 +25,6 @@ const published = parseStackOutputs({
   },
   joinCommands: { worker: "docker swarm join ...", manager: "docker swarm join ..." },
   urls: { traefik: "http://127.0.0.1:80/" },
-});
-
-describe("stack outputs", () => {
-  it("keeps what the helpers use, drops the rest, and treats null as absent", () => {
-    const out = parseStackOutputs({ cluster: "lab", nodes: [row("m", "manager")], registry: null, registryCa: null, sshTargets: { m: { host: "h", port: 22, user: "u", hostKey: null, jump: null } } });
-    expect(out).toEqual({ cluster: "lab", nodes: [{ name: "m", role: "manager", address: "127.0.0.1", sshPort: 22 }], sshTargets: { m: { host: "h", port: 22, user: "u" } }, urls: {} });
-    expect(parseStackOutputs({})).toEqual({ cluster: "?", nodes: [], urls: {} });
-  });
-
-  it("says which output is not what it expects", () => {
-    expect(() => parseStackOutputs({ nodes: [{ name: "m", role: "manager", address: "a", sshPort: "22" }] })).toThrow(/^the stack's outputs are not what this script expects \(nodes\.0\.sshPort: .*\): run npm run up/);
-  });
 });
 
 describe("node connections", () => {

@@ -1,5 +1,8 @@
+/**
+ * cli/lib/sshArgv.ts: the ssh command lines of `npm run ssh` (words, jump host, known host, tunnel),
+ * and the ssh config it writes, as the real ssh client reads it (ssh -G).
+ */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import { describe, expect, it } from "vitest";
 import { SSH_COMMON_OPTIONS } from "../../components/command/ssh";
 import { withSshFiles } from "../../cli/lib/connect";
@@ -68,28 +71,5 @@ describe("the ssh command line", () => {
     expect(setting("batchmode")).toBe("yes");
     expect(setting("stricthostkeychecking")).toBe("true");
     expect(setting("userknownhostsfile")).toBe(resolved.files.knownHosts);
-  });
-});
-
-describe("the connection's files", () => {
-  it("are private, hold the key, config and known host, and are gone afterwards (also after a failure)", async () => {
-    const node: NodeConnection = { ...LAB, port: 2222, name: "m", role: "manager", hostKey: "ssh-ed25519 AAAAC3", privateKey: "KEY" };
-    let seen: SshFiles | undefined;
-    await expect(
-      withSshFiles(node, (files) => {
-        seen = files;
-        expect(fs.readFileSync(files.key, "utf8")).toBe("KEY\n");
-        expect(fs.statSync(files.key).mode & 0o777).toBe(0o600);
-        expect(fs.readFileSync(files.config, "utf8")).toBe(sshConfigText(files.key));
-        expect(fs.readFileSync(files.knownHosts as string, "utf8")).toBe("[172.28.0.2]:2222 ssh-ed25519 AAAAC3\n");
-        throw new Error("ssh failed");
-      }),
-    ).rejects.toThrow("ssh failed");
-    expect(fs.existsSync(seen?.key as string)).toBe(false);
-  });
-
-  it("have no known_hosts without a host key", async () => {
-    const files = await withSshFiles({ ...LAB, privateKey: "KEY\n" }, (f) => f);
-    expect(files.knownHosts).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
+/**
+ * cli/lib/tunnel.ts: the SSH tunnel of `npm run push`, against a stand-in for `ssh -N -L`.
+ */
 import { spawn } from "child_process";
 import { describe, expect, it } from "vitest";
-import { repositoryPath } from "../../cli/lib/imageRef";
 import { freePort, waitForTunnel } from "../../cli/lib/tunnel";
 
 /** A stand-in for `ssh -N -L`: a process that listens on the port (or exits at once). */
@@ -32,18 +34,5 @@ describe("the SSH tunnel of npm run push", () => {
     } finally {
       child.kill();
     }
-  });
-});
-
-describe("the reference npm run push prints", () => {
-  it.each([
-    ["myapp", "myapp:latest"],
-    ["myapp:1.0", "myapp:1.0"],
-    ["team/app", "team/app:latest"],
-    ["registry.example:5000/team/app:1", "team/app:1"],
-    ["localhost/app", "app:latest"],
-    ["ghcr.io/org/app@sha256:abc", "org/app@sha256:abc"],
-  ])("the repository path of %s is %s", (image, path) => {
-    expect(repositoryPath(image)).toBe(path);
   });
 });

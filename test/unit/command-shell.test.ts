@@ -1,3 +1,7 @@
+/**
+ * components/command/shell.ts: the shell helpers the scripts share (waitUntil, run by bash; the
+ * key=value parser).
+ */
 import { spawnSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { parseKeyValues, waitUntil } from "../../components/command/shell";

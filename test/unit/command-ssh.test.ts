@@ -1,3 +1,7 @@
+/**
+ * components/command/ssh.ts: quoting for the remote shell (checked by bash itself), the environment
+ * prelude and remote command line, ssh's arguments, and redaction.
+ */
 import { spawnSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { SSH_COMMON_OPTIONS, envPrelude, knownHostsLine, redact, remoteCommand, shellQuote, sshArgs, type SshTarget } from "../../components/command/ssh";

@@ -1,6 +1,7 @@
 /**
- * The resource graph of a lab, built with the mocks of test/support/mocks.ts (see there how dynamic resources,
- * dependencies and secret outputs are observed).
+ * The resource graph of a whole lab: the SwarmCluster of components/swarm/cluster.ts on its docker
+ * lab hosts, built with the mocks of test/support/mocks.ts (see there how dynamic resources,
+ * dependencies and secret outputs are observed), and the command provider's stored stub.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

@@ -1,3 +1,7 @@
+/**
+ * components/hosts/addresses.ts: address assignment (a table of cases and a property test), and the
+ * lab labels of components/hosts/host.ts.
+ */
 import { describe, expect, it } from "vitest";
 import { assignAddresses, fnv1a } from "../../components/hosts/addresses";
 import { labLabels } from "../../components/hosts/host";

@@ -1,5 +1,5 @@
 /**
- * The hcloud host kind. Its provider plugin cannot be fetched here, so: the pure parts (plan,
+ * The hcloud host kind (components/hosts/hcloud.ts). Its provider plugin cannot be fetched here, so: the pure parts (plan,
  * firewall rules, cloud-init) and the resource graph with the mocks of test/support/mocks.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";

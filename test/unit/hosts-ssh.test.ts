@@ -1,5 +1,5 @@
 /**
- * The ssh host kind: config checks (exact messages), the connection plan, the private key from a
+ * The ssh host kind (components/hosts/ssh.ts): config checks (exact messages), the connection plan, the private key from a
  * secret or a file, and the resources it registers (with the mocks of test/support/mocks.ts).
  */
 import * as fs from "fs";

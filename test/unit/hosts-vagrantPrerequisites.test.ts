@@ -1,3 +1,7 @@
+/**
+ * components/hosts/vagrantPrerequisites.ts: what the vagrant host kind needs on this machine,
+ * checked at plan time through a scripted probe.
+ */
 import { describe, expect, it } from "vitest";
 import { type Probe, vagrantPrerequisites } from "../../components/hosts/vagrantPrerequisites";
 

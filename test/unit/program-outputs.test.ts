@@ -1,6 +1,6 @@
 /**
- * What index.ts exports for npm run ssh/status/push, under the mocks of test/support/mocks.ts: the leader by
- * name, each node's SSH target without its key (not a secret), and per-node keys (a secret) only
+ * index.ts, what the program exports for npm run ssh/status/push (read by cli/lib/stackOutputs.ts),
+ * under the mocks of test/support/mocks.ts: the leader by name, each node's SSH target without its key (not a secret), and per-node keys (a secret) only
  * where a node does not take the cluster key.
  */
 import * as pulumi from "@pulumi/pulumi";

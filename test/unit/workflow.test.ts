@@ -1,3 +1,6 @@
+/**
+ * .github/workflows/preview.yml (with Pulumi.yaml): the CI preview workflow, checked as data.
+ */
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
