@@ -2,12 +2,12 @@
  * components/command/shell.ts: the shell helpers the scripts share (waitUntil, run by bash; the
  * key=value parser).
  */
-import { spawnSync } from "child_process";
 import { describe, expect, it } from "vitest";
 import { parseKeyValues, waitUntil } from "../../components/command/shell";
+import { runBash } from "../support/fakes";
 
 describe("waitUntil", () => {
-  const bash = (script: string) => spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { encoding: "utf8" });
+  const bash = (script: string) => runBash(script);
 
   it("stops polling as soon as the condition holds", () => {
     const r = bash(`n=0\n${waitUntil("n=$((n + 1)); [ $n -ge 3 ]", 30)}\necho "polls=$n"`);
@@ -16,7 +16,7 @@ describe("waitUntil", () => {
 
   it("gives up at the deadline and lets the script report it (strict mode does not abort the loop)", () => {
     const r = bash(`${waitUntil("false", 0)}\necho gave-up`);
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("gave-up");
   });
 });

@@ -25,7 +25,7 @@ import {
   vagrantHostnames,
   vmTriggers,
 } from "../../components/hosts/vagrant";
-import { runScript, writeFakes } from "../support/fakes";
+import { runBash, runScript, writeFakes } from "../support/fakes";
 import { COMMAND_TYPE, FAKE_PRIVATE_KEY, dependsOnOf, findCommand, namesOf, recorded, registered, resolve, setupMocks } from "../support/mocks";
 import { tmp } from "../support/tmp";
 
@@ -159,7 +159,7 @@ describe("vagrant: /etc/hosts peers", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-hosts-"));
     const file = path.join(dir, "hosts");
     fs.writeFileSync(file, "127.0.0.1 localhost\n127.0.1.1 docker.lan manager1 # swarmlab\n192.168.56.9 old.lan old # swarmlab\n10.0.0.1 mine\n");
-    const run = (peers: string) => spawnSync("bash", ["-c", `set -euo pipefail\n${peersScript(file)}`], { encoding: "utf8", env: { ...process.env, SWARMLAB_PEERS: peers } });
+    const run = (peers: string) => runBash(peersScript(file), { env: { SWARMLAB_PEERS: peers } });
     const r = run("192.168.56.172 docker.worker1.lan worker1\n192.168.56.233 docker.worker2.lan worker2");
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("3\n");
