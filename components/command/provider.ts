@@ -206,6 +206,6 @@ export class Command extends pulumi.dynamic.Resource {
     // The connection holds the private key and `redact` lists secrets: both stay encrypted in state.
     const secretOutputs = ["connection", "managers", "redact", ...(opts.additionalSecretOutputs ?? [])];
     // The state keeps a stub that loads this file's provider at each run (stub.ts), not the provider itself.
-    super(providerStub, name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
+    super(providerStub(provider, "components/command/provider.ts", "provider"), name, { ...args, stdout: undefined, stderr: undefined }, { ...opts, additionalSecretOutputs: secretOutputs }, "swarmlab", "Command");
   }
 }

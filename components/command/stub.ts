@@ -1,31 +1,30 @@
 /*
- * The Command's provider as Pulumi stores it in the state of every command (`__provider`): a few
- * lines that load the implementation (provider.ts) from the project when they run. The engine runs
- * a dynamic resource's delete with the provider stored at its last create or update, so a fully
- * serialised provider (15 KB of code per command) kept running the code of whichever swarmlab
- * version last touched that resource; the stub makes every run use this checkout's code, and keeps
- * the state small. The dynamic-provider host is plain node started in the program's directory:
- * tsx (a dependency of the npm scripts already) compiles the TypeScript there.
+ * What Pulumi stores in the state as a dynamic resource's provider (`__provider`): a few lines that
+ * load the real provider from the project when they run. The engine runs a dynamic resource's
+ * delete with the provider stored at its last create or update, so a fully serialised provider
+ * (15 to 30 KB of code per resource) kept running the code of whichever swarmlab version last
+ * touched that resource; the stub makes every run use this checkout's code, and keeps the state
+ * small. The dynamic-provider host is plain node started in the program's directory: tsx (which
+ * the npm scripts run with too) compiles the TypeScript there.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { CommandInputs, CommandOutputs } from "./provider";
 
-type Provider = pulumi.dynamic.ResourceProvider<CommandInputs, CommandOutputs>;
+const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
 
-/** provider.ts of the project the engine runs in (its working directory), loaded once per process. */
-function implementation(): Required<Pick<Provider, "diff" | "update" | "delete">> & Provider {
-  const loaded = globalThis as { swarmlabCommandProvider?: ReturnType<typeof implementation> };
-  if (!loaded.swarmlabCommandProvider) {
+/**
+ * A stub for `provider`, the export `exportName` of `file` (relative to the project): it has the
+ * methods the provider has, each loading the provider (once per process) and calling it.
+ */
+export function providerStub<I, O>(provider: pulumi.dynamic.ResourceProvider<I, O>, file: string, exportName: string): pulumi.dynamic.ResourceProvider<I, O> {
+  // Only strings are captured by what is returned: the serialised stub holds no implementation.
+  const load = (): Record<string, (...args: unknown[]) => unknown> => {
+    const cache = globalThis as { swarmlabProviders?: Record<string, Record<string, (...args: unknown[]) => unknown>> };
+    cache.swarmlabProviders ??= {};
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tsx = require("tsx/cjs/api") as { require: (id: string, fromFile: string) => { provider: Provider } };
-    loaded.swarmlabCommandProvider = tsx.require("./components/command/provider.ts", `${process.cwd()}/index.ts`).provider as ReturnType<typeof implementation>;
-  }
-  return loaded.swarmlabCommandProvider;
+    const tsx = require("tsx/cjs/api") as { require: (id: string, fromFile: string) => Record<string, Record<string, (...args: unknown[]) => unknown>> };
+    return (cache.swarmlabProviders[`${file}#${exportName}`] ??= tsx.require(`./${file}`, `${process.cwd()}/index.ts`)[exportName]);
+  };
+  const call = (method: string) => (...args: unknown[]) => load()[method](...args);
+  const methods = METHODS.filter((m) => typeof provider[m] === "function");
+  return Object.fromEntries(methods.map((m) => [m, call(m)])) as unknown as pulumi.dynamic.ResourceProvider<I, O>;
 }
-
-export const providerStub: Provider = {
-  diff: (id, olds, news) => implementation().diff(id, olds, news),
-  create: (inputs) => implementation().create(inputs),
-  update: (id, olds, news) => implementation().update(id, olds, news),
-  delete: (id, props) => implementation().delete(id, props),
-};

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runOnce, runPlanned } from "../command/run";
 import { redact, shellQuote as q, type SshTarget } from "../command/ssh";
 import { parseKeyValues, waitUntil } from "../command/shell";
+import { providerStub } from "../command/stub";
 
 /** What one manager said of itself (`reached: false`: no SSH or no dockerd answer). */
 export interface ManagerReport {
@@ -292,6 +293,7 @@ export class SwarmBootstrap extends pulumi.dynamic.Resource {
   declare readonly event: pulumi.Output<string>;
 
   constructor(name: string, args: SwarmBootstrapArgs, opts: pulumi.CustomResourceOptions = {}) {
-    super(bootstrapProvider, name, { ...args, clusterId: undefined, worker: undefined, manager: undefined, event: undefined }, { ...opts, additionalSecretOutputs: ["managers", "worker", "manager"] }, "swarmlab", "SwarmBootstrap");
+    // The state keeps a stub that loads this file's provider at each run (command/stub.ts).
+    super(providerStub(bootstrapProvider, "components/swarm/bootstrap.ts", "bootstrapProvider"), name, { ...args, clusterId: undefined, worker: undefined, manager: undefined, event: undefined }, { ...opts, additionalSecretOutputs: ["managers", "worker", "manager"] }, "swarmlab", "SwarmBootstrap");
   }
 }

@@ -255,11 +255,13 @@ describe("the dynamic provider under the real runtime", () => {
         script,
         `const pulumi = require(${JSON.stringify(path.join(root, "node_modules/@pulumi/pulumi"))});
 pulumi.runtime.setMocks({
-  newResource: (a) => { require("fs").writeFileSync(${JSON.stringify(stored)}, String(a.inputs.__provider)); return { id: "x", state: a.inputs }; },
+  newResource: (a) => { require("fs").writeFileSync(${JSON.stringify(stored)} + (a.type.endsWith("SwarmBootstrap") ? ".bootstrap" : ""), String(a.inputs.__provider)); return { id: "x", state: a.inputs }; },
   call: (a) => { throw new Error("unexpected invoke " + a.token); },
 }, "swarmlab", "dev", false).then(() => {
   const { Command } = require(${JSON.stringify(path.join(root, "components/command/provider.ts"))});
   new Command("probe", { label: "probe", create: "true" }).urn.apply(() => undefined);
+  const { SwarmBootstrap } = require(${JSON.stringify(path.join(root, "components/swarm/bootstrap.ts"))});
+  new SwarmBootstrap("swarm", { managers: [], waitSeconds: 1 }).urn.apply(() => undefined);
 });
 `,
       );
@@ -268,8 +270,11 @@ pulumi.runtime.setMocks({
       expect(r.status).toBe(0);
       const text = fs.readFileSync(stored, "utf8");
       expect(text.length).toBeLessThan(2500); // the whole provider was about 15 KB
-      expect(text).toContain("./components/command/provider.ts");
+      expect(text).toContain('file: "components/command/provider.ts", exportName: "provider"');
       expect(text).not.toContain("StrictHostKeyChecking"); // no implementation inside
+      const bootstrap = fs.readFileSync(`${stored}.bootstrap`, "utf8");
+      expect(bootstrap.length).toBeLessThan(2500); // the swarm decision's provider was about 31 KB
+      expect(bootstrap).toContain('file: "components/swarm/bootstrap.ts", exportName: "bootstrapProvider"');
 
       const host = path.join(dir, "host.cjs");
       fs.writeFileSync(
