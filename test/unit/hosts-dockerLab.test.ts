@@ -197,3 +197,19 @@ describe("pinned lab addresses", () => {
     );
   });
 });
+
+describe("the lab's hosts under mocks: what a whole-lab removal takes with it", () => {
+  it("gives every host the lab network as teardownWith (swarm work is deletedWith it), and the swarm passes it on", async () => {
+    const { setupMocks, swarmUnderMocks, resolve } = await import("../support/mocks");
+    await setupMocks();
+    const { hosts, swarm } = await swarmUnderMocks({
+      "swarmlab:name": "lab",
+      // pinned so that nothing runs at construction (no privileged probe, no published ports)
+      "swarmlab:hosts": { kind: "docker-lab", privileged: true, reachability: "direct" },
+      "swarmlab:nodes": [{ name: "manager1", role: "manager" }, { name: "worker1" }],
+    });
+    const urns = await Promise.all(hosts.map((h) => resolve(h.teardownWith?.urn as never)));
+    expect(urns.map((u) => String(u).split("::").pop())).toEqual(["lab-network", "lab-network"]);
+    expect(swarm.teardownWith).toBe(hosts[0].teardownWith);
+  });
+});

@@ -153,6 +153,8 @@ describe("ssh hosts: resources", () => {
     expect(hosts[1].labels).toEqual({ zone: "a" });
     // a different machine behind the address is a different instance: the swarm layer re-joins it
     expect(await resolve(hosts[1].instance)).toBe("machine-worker1");
+    // machines that stay behind: nothing is deleted with anything, every node leaves gracefully
+    expect(hosts.map((h) => h.teardownWith)).toEqual([undefined, undefined]);
   });
 
   it("with installDocker false, the check fails on a host without Docker instead of installing", async () => {
