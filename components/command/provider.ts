@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeTarget, isRunFailure, parseEnvLines, runOnce, runPlanned, type RunPlan, type RunResult } from "./run";
 import { redact, type SshTarget } from "./ssh";
+import { lineStreamer, type Logging, logLine } from "./logging";
 import { providerStub } from "./stub";
 
 /**
@@ -49,8 +50,13 @@ export interface CommandInputs {
   timeoutSeconds?: number;
   /** A delete whose host no longer answers is a success: the host is gone, and so is what ran on it. */
   ignoreUnreachableOnDelete?: boolean;
-  /** Values never shown in error messages. */
+  /** Values never shown in error messages (nor in streamed output). */
   redact?: string[];
+  /**
+   * Which output streams to the Pulumi log while the command runs, as in @pulumi/command (default
+   * none: a command whose output may hold a secret that `redact` does not list stays quiet).
+   */
+  logging?: Logging;
   /**
    * Reads the real state at every preview/up: it must print what create/update printed. Another
    * output re-runs update (or replaces without one); a non-zero exit means the thing is gone and
@@ -94,8 +100,13 @@ async function run(inputs: CommandInputs, script: string, phase: string, o: Part
       const found = await runPlanned(plan({ ...inputs, connection: undefined }, { dialSeconds: 0 }), inputs.managerLookup, (t, sc) => runOnce(t, sc));
       environment = { ...environment, ...parseEnvLines(found?.stdout ?? "") };
     }
-    const spec = { stdin: inputs.stdin, environment, timeoutSeconds: inputs.timeoutSeconds };
-    return await runPlanned(plan(inputs, o), script, (t, sc) => runOnce(t, sc, spec));
+    const stream = lineStreamer(inputs.label, inputs.logging, secrets, logLine);
+    const spec = { stdin: inputs.stdin, environment, timeoutSeconds: inputs.timeoutSeconds, onOutput: stream.onOutput };
+    try {
+      return await runPlanned(plan(inputs, o), script, (t, sc) => runOnce(t, sc, spec));
+    } finally {
+      stream.flush();
+    }
   } catch (e) {
     if (!isRunFailure(e)) throw e;
     throw new Error(redact(`${inputs.label}: ${phase} failed${e.message}`, secrets));
@@ -165,8 +176,9 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
       if (changed(k) && news.replaceOnChanges) replaces.push(k);
     }
     const keys: (keyof CommandInputs)[] = ["label", "create", "delete", "stdin", "environment", "connection", "managers", "managerLookup", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
-    // (sshRetrySeconds and replaceOnChanges are left out: how patiently a command runs, or how a
-    // future change is applied, is no change to what it does; an update equal to create is no update)
+    // (sshRetrySeconds, replaceOnChanges and logging are left out: how patiently or loudly a command
+    // runs, or how a future change is applied, is no change to what it does; an update equal to
+    // create is no update)
     let changes = keys.some(changed) || !same(updateScript(olds), updateScript(news));
     // During a preview (or before a dependency is replaced) some inputs are still unknown: no check then.
     // (The serialized provider, `__provider`, contains this very marker: it is left out of the test.)

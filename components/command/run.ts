@@ -39,9 +39,11 @@ export interface RunSpec {
   stdin?: string;
   environment?: Record<string, string>;
   timeoutSeconds?: number;
+  /** Called with the output as it comes, chunk by chunk (besides collecting it). */
+  onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
 }
 
-async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv, onOutput?: RunSpec["onOutput"]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = cp.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: env ?? process.env });
     let stdout = "";
@@ -50,8 +52,14 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
       stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
       child.kill("SIGKILL");
     }, timeoutMs);
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      onOutput?.("stdout", d.toString());
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onOutput?.("stderr", d.toString());
+    });
     child.on("error", (e) => {
       clearTimeout(timer);
       reject(e);
@@ -69,7 +77,7 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
 export async function runOnce(target: SshTarget | undefined, script: string, spec: RunSpec = {}): Promise<RunResult> {
   const timeoutMs = (spec.timeoutSeconds ?? 600) * 1000;
   if (!target) {
-    return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment });
+    return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment }, spec.onOutput);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {
@@ -80,7 +88,7 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
       knownHosts = path.join(dir, "known_hosts");
       fs.writeFileSync(knownHosts, knownHostsLine(target));
     }
-    return await spawnCollect("ssh", sshArgs(target, { key, knownHosts }, remoteCommand(script, spec.environment, { marked: true })), spec.stdin, timeoutMs);
+    return await spawnCollect("ssh", sshArgs(target, { key, knownHosts }, remoteCommand(script, spec.environment, { marked: true })), spec.stdin, timeoutMs, undefined, spec.onOutput);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -249,6 +249,8 @@ export class VagrantLab extends pulumi.ComponentResource {
           environment,
           triggers: vmTriggers(args.hosts, m),
           timeoutSeconds: 1800,
+          // vagrant's progress (minutes of it) as it comes; stdout carries the machine's key: never streamed
+          logging: "stderr",
         },
         { parent: this, dependsOn: previous, additionalSecretOutputs: ["stdout"] },
       );

@@ -294,6 +294,8 @@ export class StackDeployment extends pulumi.ComponentResource {
       environment: secretEnv ? pulumi.secret(withCluster) : withCluster,
       managers: args.managers,
       timeoutSeconds: converge.timeoutSeconds + 120,
+      // docker stack deploy's progress and the convergence wait, as they come (the script's stderr)
+      logging: "stderr",
       ignoreUnreachableOnDelete: true,
       // inputs are stored as given: the secret contents listed for redaction must be secrets themselves
       redact: redact.length ? pulumi.secret(redact) : [],

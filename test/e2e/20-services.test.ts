@@ -17,12 +17,14 @@ const hostnameOf = (body: string) => body.match(/^Hostname: (.*)$/m)?.[1] ?? "";
 describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image delivery", () => {
   let outputs: Record<string, unknown> = {};
   let upText = "";
+  let upEvents = "";
   let manager = "";
 
   beforeAll(async () => {
     const res = await up(servicesConfig());
     outputs = res.outputs;
     upText = res.stdout;
+    upEvents = res.events;
     manager = (outputs.nodes as { address: string }[])[0].address;
   }, 900_000);
 
@@ -33,6 +35,16 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     const ports = nodeDocker("manager1", ["service", "inspect", "-f", "{{json .Endpoint.Spec}}", "swarmlab-traefik_traefik"]);
     expect(ports).toContain(ipvs ? '"Mode":"vip"' : '"Mode":"dnsrr"');
     expect(ports).toContain(ipvs ? '"PublishMode":"ingress"' : '"PublishMode":"host"');
+  });
+
+  it("streams a stack deploy's progress to the Pulumi log while it runs: ephemeral lines, each with its command's label", () => {
+    const diagnostics = upEvents
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { diagnosticEvent?: { message: string; ephemeral?: boolean; severity: string } }).diagnosticEvent)
+      .filter((d) => d !== undefined);
+    const streamed = diagnostics.filter((d) => d.message.startsWith("stack swarmlab-registry: docker stack deploy: "));
+    expect(streamed.map((d) => d.message.trim())).toContain("stack swarmlab-registry: docker stack deploy: deploying stack swarmlab-registry");
+    expect(streamed.every((d) => d.ephemeral === true && d.severity === "info")).toBe(true);
   });
 
   it("side-loads the configured images into every node", () => {
