@@ -4,7 +4,7 @@
  * logs its calls so a test can check what ran. Those that keep state read their folder from
  * $FAKE_DIR (see fakeMachine in ./fakes.ts); the others have their paths written in.
  *
- * Used by: SWARM_NODE_DOCKER test/unit/swarm-scripts.test.ts; BOOTSTRAP_DOCKER
+ * Used by: SWARM_NODE_DOCKER and FAILING_DOCKER test/unit/swarm-scripts.test.ts; BOOTSTRAP_DOCKER
  * test/unit/swarm-bootstrap.test.ts; STACKS_DOCKER test/unit/stacks-deployment.test.ts;
  * statusDocker test/unit/cli-swarmState.test.ts (through test/support/swarmStateFixture.ts);
  * managerGuardDocker test/unit/command-run.test.ts; recordingDocker test/unit/hosts-dockerLab.test.ts,
@@ -16,6 +16,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as path from "path";
+
+/** A docker whose every call fails (an engine that is gone). */
+export const FAILING_DOCKER = "#!/bin/sh\nexit 1\n";
 
 /** `hostname` on a fake node: the name the scripts' messages show. */
 export const HOSTNAME_FAKE = "echo node-under-test";

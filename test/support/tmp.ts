@@ -1,3 +1,7 @@
+/**
+ * Temporary folders for unit tests: each made by mkdtemp (unique, so test files running in parallel
+ * never share one) and removed after the test file that made it.
+ */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -17,7 +17,7 @@ import {
   settingsScript,
   type NodeSettings,
 } from "../../components/swarm/scripts";
-import { HOSTNAME_FAKE, SWARM_NODE_DOCKER } from "../support/fakeDocker";
+import { FAILING_DOCKER, HOSTNAME_FAKE, SWARM_NODE_DOCKER } from "../support/fakeDocker";
 import { fakeMachine, type FakeMachine } from "../support/fakes";
 
 let m: FakeMachine;
@@ -213,7 +213,7 @@ describe("nodeIdScript (the join's drift check)", () => {
 describe("leaveScript", () => {
   it("leaves with --force and succeeds even when docker fails", async () => {
     expect(leaveScript()).toBe("docker swarm leave --force >/dev/null 2>&1 || true");
-    m.fake({ docker: "#!/bin/sh\nexit 1\n" });
+    m.fake({ docker: FAILING_DOCKER });
     expect(run(leaveScript()).code).toBe(0);
   });
 });
