@@ -39,7 +39,9 @@ export default defineConfig({
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], sequence: { groupOrder: 0 } } },
       ...E2E_FILES.map((file, i) => ({
         extends: true as const,
-        test: { name: `e2e-${file.replace(/\.test\.ts$/, "")}`, include: [`test/e2e/${file}`], sequence: { groupOrder: i + 1 } },
+        // 100 + i: vitest 3.2 sorts the group numbers as strings (Array.sort), so 10 would run
+        // before 2; numbers of three digits sort the same either way (up to 900 e2e files)
+        test: { name: `e2e-${file.replace(/\.test\.ts$/, "")}`, include: [`test/e2e/${file}`], sequence: { groupOrder: 100 + i } },
       })),
     ],
   },

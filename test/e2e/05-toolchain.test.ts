@@ -52,7 +52,7 @@ describe.runIf(e2eEnabled())("the Pulumi toolchain without internet", () => {
     expect(r.status).toBe(0);
     for (const node of ["manager1", "worker1", "worker2"]) expect(r.stdout).toContain(`lab-${node}`);
     expect(r.stdout).toMatch(/\+\s+swarmlab:swarm:SwarmCluster\s+lab\s+create/);
-    expect(r.stdout).toMatch(/\+\s+swarmlab:stacks:Stack\s+stack-whoami\s+create/);
+    expect(r.stdout).toMatch(/\+\s+swarmlab:stacks:StackDeployment\s+stack-whoami\s+create/);
     expect(Number(r.stdout.match(/\+ (\d+) to create/)?.[1])).toBeGreaterThan(20);
     // the state lives inside the project (backend.url in Pulumi.yaml)
     expect(fs.existsSync(path.join(copy, ".pulumi-state/.pulumi/stacks/swarmlab/dev.json"))).toBe(true);
