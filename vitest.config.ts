@@ -13,7 +13,7 @@ import { defineConfig } from "vitest/config";
  * How, in vitest 3.2: fileParallelism and maxWorkers are options of the whole run, not of a project,
  * and within one group every file of a pool runs at the same time (up to maxWorkers). Groups, though,
  * run one after the other, by sequence.groupOrder. So the unit files are one project in group 0, and
- * each e2e file is a project of its own, in group 1, 2, ... by name. (A single e2e project with
+ * each e2e file is a project of its own, in group 100, 101, ... by name. (A single e2e project with
  * poolOptions.forks.singleFork would run them in order too, but all in one process, sharing the
  * state of every module vitest does not reload.)
  * `vitest run --project unit` runs the unit files only, `--project 'e2e-*'` the e2e files.
