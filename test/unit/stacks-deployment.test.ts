@@ -32,7 +32,8 @@ function runWithFakeDocker(script: string, answers: Record<string, string>, opts
   return { code: res.code ?? -1, stdout: res.stdout, stderr: res.stderr, dir: m.dir, calls: m.lines("calls"), file: m.read };
 }
 
-const FAST = { pollSeconds: 0.1, stableSeconds: 0, timeoutSeconds: 2 };
+/** Quick polls; the timeout only bounds the runs that converge (a test about timing out sets its own), with room for a loaded machine. */
+const FAST = { pollSeconds: 0.1, stableSeconds: 0, timeoutSeconds: 10 };
 const SERVICES = ["web_app", "web_db"];
 
 function deploy(answers: Record<string, string>, extra: Partial<Parameters<typeof deployScript>[0]> = {}, env: Record<string, string> = {}): Run {
@@ -70,7 +71,8 @@ describe("deploy script: convergence", () => {
 
   it("waits for the services to look converged for stableSeconds", () => {
     const started = Date.now();
-    const r = deploy({ "service-ids": "id1\nid2", "service-ls": "web_app|replicated|6/6\nweb_db|global|3/3", "service-inspect": "web_app|\nweb_db|" }, { stableSeconds: 2, pollSeconds: 0.2, timeoutSeconds: 10 });
+    // 3 s (whole seconds: 2 s or more of looking) leave room for 5 polls of 0.2 s on a loaded machine
+    const r = deploy({ "service-ids": "id1\nid2", "service-ls": "web_app|replicated|6/6\nweb_db|global|3/3", "service-inspect": "web_app|\nweb_db|" }, { stableSeconds: 3, pollSeconds: 0.2, timeoutSeconds: 10 });
     expect(r.code).toBe(0);
     // whole seconds (date +%s): at least one second of looking, several polls
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
