@@ -308,7 +308,7 @@ export const BAD_STACK_FILES: [string, string, string][] = [
   ["service key typo", "services: {api: {image: x, imgae: y}}", 'services.api: unknown key "imgae" (check the spelling; see the configuration reference in README.md)'],
   ["port text", 'services: {api: {image: x, ports: ["80:abc"]}}', 'services.api.ports[0]: expected a port like "80", "8080:80", "8080:80/udp" or "8000-8010:8000-8010", got "80:abc"'],
   ["port ranges", 'services: {api: {image: x, ports: ["8000-8010:80-81"]}}', 'services.api.ports[0]: expected a published range as long as the target range, got "8000-8010:80-81"'],
-  ["port out of range", 'services: {api: {image: x, ports: ["70000:80"]}}', 'services.api.ports[0]: expected ports between 1 and 65535 (ranges low-high), got "70000:80"'],
+  ["port out of range", 'services: {api: {image: x, ports: ["70000:80"]}}', 'services.api.ports[0]: expected ports between 0 and 65535 (ranges low-high), got "70000:80"'],
   ["port number", "services: {api: {image: x, ports: [70000]}}", "services.api.ports[0]: expected a number <= 65535, got 70000"],
   ["port protocol", "services: {api: {image: x, ports: [{target: 80, protocol: tcpp}]}}", 'services.api.ports[0].protocol: expected "tcp" | "udp" | "sctp", got "tcpp"'],
   ["port mode", "services: {api: {image: x, ports: [{target: 80, mode: routing}]}}", 'services.api.ports[0].mode: expected "ingress" | "host", got "routing"'],
