@@ -120,8 +120,8 @@ export interface Attempt extends RunResult {
 /** Why a run failed, for the error message (the caller adds the label and the phase). */
 export type RunFailure = Error & { attempt: Attempt };
 
-// A plain Error with a property, not a class: the provider's code is serialised into the state,
-// where `instanceof` against a class could compare two copies of it.
+// A plain Error with a property, not a class: resources made before the provider stub (stub.ts)
+// still carry a serialised copy of this code, where `instanceof` could compare two copies of a class.
 function runFailure(message: string, attempt: Attempt): RunFailure {
   return Object.assign(new Error(message), { attempt });
 }
