@@ -7,7 +7,7 @@ describe.runIf(e2eEnabled())("pulumi destroy", () => {
     const resources = (deployment as { resources: { urn: string; type: string; deletedWith?: string }[] }).resources;
     const network = resources.find((r) => r.urn.endsWith(`swarmlab:hosts:DockerLab$pulumi-nodejs:dynamic/swarmlab:Command::${CLUSTER}-network`));
     expect(network?.urn).toBeDefined();
-    const swarmWork = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /\$swarmlab:(swarm:SwarmCluster|addons:|stacks:)/.test(r.urn));
+    const swarmWork = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic") && /(::|\$)swarmlab:(swarm:SwarmCluster|addons:|stacks:)/.test(r.urn));
     expect(swarmWork.length).toBeGreaterThan(20); // joins, settings, removals, networks, side-loads, stack deploys
     expect(swarmWork.filter((r) => r.deletedWith !== network?.urn).map((r) => r.urn)).toEqual([]);
     // the lab itself (containers, network, key) is what a destroy removes, one docker rm each
