@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidrSubnet, dockerName, imageReference, overlaps, parseCidr } from "./dockerRules";
+import { cidrSubnet, dockerName, goDuration, imageReference, overlaps, parseCidr } from "./dockerRules";
 import { checkHostsAgainstNodes, hostsSchema } from "./hosts";
 
 /** The cluster name: swarmlab's own rule (it prefixes container, volume, network and server names, and is a label value). */
@@ -32,6 +32,7 @@ export const overlayNetworkSchema = z
     attachable: z.boolean().default(true).describe("standalone containers may join it (docker run --network)"),
     encrypted: z.boolean().default(false).describe("IPsec between nodes for this network's VXLAN traffic (costs CPU)"),
     subnet: cidrSubnet("10.20.0.0/24").optional(),
+    mtu: z.number().int().min(68).max(65535).optional().describe("MTU of the network's interfaces (default: swarm.mtu)"),
     labels: labelsSchema.default({}),
   })
   .strict();
@@ -104,6 +105,9 @@ export const visualizerSchema = z
   })
   .strict();
 
+/** A rotation trigger: any value; a change of value rotates. */
+const trigger = z.union([z.string(), z.number(), z.boolean()]).optional();
+
 export const swarmSchema = z
   .object({
     publishMode: publishModeSchema.default("auto"),
@@ -124,6 +128,19 @@ export const swarmSchema = z
       .boolean()
       .default(false)
       .describe("recover a swarm that lost its Raft quorum for good: docker swarm init --force-new-cluster on a surviving manager (refused while quorum holds)"),
+    autolock: z.boolean().default(false).describe("docker swarm update --autolock: managers restart locked until unlocked with the key (the unlockKey output)"),
+    rotateUnlockKey: trigger.describe("any value: changing it rotates the unlock key (docker swarm unlock-key --rotate)"),
+    rotateJoinTokens: trigger.describe("any value: changing it rotates both join tokens (docker swarm join-token --rotate)"),
+    rotateCA: trigger.describe("any value: changing it rotates the cluster's root CA (docker swarm ca --rotate) and so the join tokens"),
+    certExpiry: goDuration({ min: "1h", example: "2160h", why: "swarmkit's shortest node certificate" }).optional().describe("validity of node certificates, a Go duration (docker's default 2160h, 90 days)"),
+    dispatcherHeartbeat: goDuration({ min: "1ns", example: "5s", why: "a positive period" }).optional().describe("how often nodes report to the managers (docker's default 5s)"),
+    taskHistoryLimit: z.number().int().optional().describe("finished tasks kept per slot (docker's default 5; negative: never removed)"),
+    snapshotInterval: z.number().int().min(0).optional().describe("Raft log entries between snapshots (docker's default 10000)"),
+    maxSnapshots: z.number().int().min(0).optional().describe("older Raft snapshots kept (docker's default 0)"),
+    mtu: z
+      .union([z.literal("auto"), z.number().int().min(68).max(65535)])
+      .default("auto")
+      .describe("MTU of the overlay networks swarmlab makes (networks, Traefik's, the stacks' own); auto: the nodes' advertise interface MTU minus VXLAN's 50 bytes"),
   })
   .strict();
 export type SwarmConfig = z.infer<typeof swarmSchema>;

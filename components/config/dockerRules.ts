@@ -156,6 +156,30 @@ export function ruleString(check: (value: string) => string | undefined) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Go durations (docker swarm update --cert-expiry 2160h, --dispatcher-heartbeat 5s)
+// ---------------------------------------------------------------------------------------------
+
+const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Go's time.ParseDuration: `2160h`, `1h30m`, `1.5s`, `0`; the nanoseconds, or undefined. */
+export function parseGoDuration(text: string): number | undefined {
+  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+|0)$/.exec(text);
+  if (!m) return undefined;
+  if (m[2] === "0") return 0;
+  let total = 0;
+  for (const [, num, unit] of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(num) * DURATION_UNITS[unit];
+  return m[1] === "-" ? -total : total;
+}
+
+/** A Go duration at least `min` (e.g. "1h"), as docker takes it. */
+export const goDuration = (o: { min: string; example: string; why: string }) => ruleString((v) => {
+  const ns = parseGoDuration(v);
+  if (ns === undefined) return `expected a duration as docker writes it (a number and a unit: ns, us, ms, s, m, h; e.g. ${o.example}), got ${JSON.stringify(v)}`;
+  if (ns < (parseGoDuration(o.min) as number)) return `expected at least ${o.min} (${o.why}), got ${JSON.stringify(v)}`;
+  return undefined;
+});
+
 export const dockerName = (kind: NameKind) => ruleString((v) => nameProblem(kind, v));
 export const imageReference = ruleString(imageReferenceProblem);
 export const cidrSubnet = (example: string) => ruleString((v) => {

@@ -58,7 +58,7 @@ describe("loadClusterConfig: the dev stack", () => {
         { name: "worker1", role: "worker", labels: { zone: "a" }, availability: "active" },
         { name: "worker2", role: "worker", labels: { zone: "b" }, availability: "active" },
       ],
-      swarm: { publishMode: "auto", endpointMode: "auto", readyTimeoutSeconds: 300, sshRetrySeconds: 60, forceNewCluster: false },
+      swarm: { publishMode: "auto", endpointMode: "auto", readyTimeoutSeconds: 300, sshRetrySeconds: 60, forceNewCluster: false, autolock: false, mtu: "auto" },
       networks: [],
       registry: { enabled: true, image: "registry:2", port: 5000 },
       traefik: {
