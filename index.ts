@@ -62,6 +62,9 @@ export = async () => {
     leaderAddress: swarm.leaderAddress,
     dockerHost: swarm.dockerHost,
     joinCommands: swarm.joinCommands,
+    // autolock: the key that unlocks a manager that restarted locked, and that a restore needs (a secret)
+    autolock: cfg.swarm.autolock,
+    unlockKey: swarm.unlockKey,
     networkModes: swarm.modes.apply((m) => ({ publishMode: m.publishMode, endpointMode: m.endpointMode })),
     registry: services.registryAddress,
     // for npm run push (a secret, like the join commands)

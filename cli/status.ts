@@ -4,7 +4,7 @@
  * Traefik routes, and whether they answer. The recorded leader is asked first, then the other
  * managers; when none answers over SSH it says the cluster is unreachable (exit 2).
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { failureReport, firstAnswer, noSshAnswer, type RunResult } from "./lib/askManagers";
 import { runMain } from "./lib/cli";
 import { withSshFiles } from "./lib/connect";
@@ -12,7 +12,7 @@ import { httpStatus, type Probe } from "./lib/httpProbe";
 import { describeConnection, leaderName, managersLeaderFirst, nodeConnections, type NodeConnection } from "./lib/nodes";
 import { traefikRoutes } from "./lib/routes";
 import { sshArgv } from "./lib/sshArgv";
-import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader } from "./lib/statusTables";
+import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader, unreachableManagers } from "./lib/statusTables";
 import { readStackOutputs, type StackOutputs } from "./lib/stackOutputs";
 import { parseSwarmState, STATE_SCRIPT, type SwarmState } from "./lib/swarmState";
 
@@ -22,6 +22,20 @@ function askNode(node: NodeConnection): Promise<RunResult> {
     if (res.error) throw new Error(`cannot run ssh: ${res.error.message} (is the OpenSSH client installed?)`);
     return { status: res.status, stdout: res.stdout, stderr: res.stderr };
   });
+}
+
+/** Which of these managers restarted locked (autolock): each asked for its own swarm state, in parallel. */
+async function lockedManagers(managers: NodeConnection[]): Promise<string[]> {
+  const ask = (node: NodeConnection) =>
+    withSshFiles(node, (files) => new Promise<string>((resolve) => {
+      const child = spawn("ssh", sshArgv(node, files, { command: ["docker info --format '{{.Swarm.LocalNodeState}}'"] }), { stdio: ["ignore", "pipe", "ignore"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.on("error", () => resolve(""));
+      child.on("close", () => resolve(out.trim()));
+    }));
+  const states = await Promise.all(managers.map(ask));
+  return managers.filter((_, i) => states[i] === "locked").map((n) => n.name);
 }
 
 /**
@@ -57,7 +71,9 @@ async function main(): Promise<number> {
   for (const f of answer.failed) console.error(`swarmlab: ${f.node.name} did not answer (${noSshAnswer(f) ? "no SSH answer" : "docker failed"}), ${answer.from.name} did`);
 
   console.log(`cluster ${out.cluster}: ${state.nodes.length} nodes in the swarm, leader ${swarmLeader(state) ?? "none"} (asked ${answer.from.name}, ${describeConnection(answer.from)})\n`);
-  console.log(renderTable(NODE_HEADER, nodeRows(state)));
+  const locked = await lockedManagers(nodes.filter((n) => unreachableManagers(state).includes(n.name)));
+  console.log(renderTable(NODE_HEADER, nodeRows(state, locked)));
+  if (locked.length) console.log(`\nlocked (autolock): ${locked.join(", ")}: npm run up unlocks them with the stack's unlock key (or docker swarm unlock there)`);
   const missing = missingNodes(state, nodes.map((n) => n.name));
   if (missing.length) console.log(`\nconfigured but not in the swarm: ${missing.join(", ")} (npm run up joins them)`);
   console.log(`\n${renderTable(SERVICE_HEADER, serviceRows(state))}`);

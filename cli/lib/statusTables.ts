@@ -10,8 +10,11 @@ export function renderTable(header: string[], rows: string[][]): string {
 
 export const NODE_HEADER = ["NODE", "ROLE", "AVAILABILITY", "STATE", "ENGINE", "MANAGER", "LABELS"];
 
-/** One row per node, by name; MANAGER is the reachability (`reachable leader`), empty for workers. */
-export function nodeRows(state: SwarmState): string[][] {
+/**
+ * One row per node, by name; MANAGER is the reachability (`reachable leader`), empty for workers.
+ * `locked`: the managers that said they restarted locked (autolock): the swarm lists them down.
+ */
+export function nodeRows(state: SwarmState, locked: string[] = []): string[][] {
   return state.nodes
     .map((n) => {
       const m = n.ManagerStatus;
@@ -20,9 +23,15 @@ export function nodeRows(state: SwarmState): string[][] {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => `${k}=${v}`)
         .join(" ");
-      return [n.Description.Hostname, n.Spec.Role, n.Spec.Availability, n.Status.State, n.Description.Engine?.EngineVersion ?? "?", manager, labels];
+      const st = locked.includes(n.Description.Hostname) ? `${n.Status.State} (locked)` : n.Status.State;
+      return [n.Description.Hostname, n.Spec.Role, n.Spec.Availability, st, n.Description.Engine?.EngineVersion ?? "?", manager, labels];
     })
     .sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** The managers worth asking whether they are locked: the ones the swarm does not list as reachable. */
+export function unreachableManagers(state: SwarmState): string[] {
+  return state.nodes.filter((n) => n.ManagerStatus && n.ManagerStatus.Reachability !== "reachable").map((n) => n.Description.Hostname);
 }
 
 /** The hostname of the node the swarm calls its leader. */

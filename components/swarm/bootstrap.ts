@@ -1,187 +1,18 @@
 /**
- * Which swarm the cluster is, decided from every configured manager's own state, never from which
- * node came first: the swarm a live manager holds is kept (a new or lost manager, the first one
- * included, joins it); only a cluster where no manager holds a swarm is initialised; managers in
- * different swarms stop the run; a swarm that lost its Raft quorum is only forced into a new
- * cluster (keeping its services, secrets and configs) on explicit request.
+ * The swarm of the cluster as a resource: surveys every manager, unlocks the ones that restarted
+ * locked, acts on the decision (decision.ts: keep, initialise, force a new cluster, or restore a
+ * backup), applies the day-2 settings and rotations (settings.ts), and records the swarm's ID,
+ * join tokens and unlock key.
  */
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { runOnce, runPlanned } from "../command/run";
-import { redact, shellQuote as q, type SshTarget } from "../command/ssh";
-import { parseKeyValues, waitUntil } from "../command/shell";
+import { redact, type SshTarget } from "../command/ssh";
+import { parseKeyValues } from "../command/shell";
 import { providerStub } from "../command/stub";
-
-/** What one manager said of itself (`reached: false`: no SSH or no dockerd answer). */
-export interface ManagerReport {
-  name: string;
-  reached: boolean;
-  /** LocalNodeState: inactive | pending | active | error | locked. */
-  state?: string;
-  /** A manager (ControlAvailable). */
-  control?: boolean;
-  node?: string;
-  /** The swarm's ID, readable only where the control plane has a Raft leader. */
-  cluster?: string;
-  /** Why it could not be read, or docker's swarm error. */
-  error?: string;
-}
-
-export type Decision =
-  | { action: "use"; on: string; cluster: string }
-  | { action: "init"; on: string }
-  /** `others`: the other survivors, stale copies once `on` forced a new cluster: they leave and join again. */
-  | { action: "force"; on: string; others: string[] }
-  /** Undecided while managers that may hold the swarm do not answer: ask again, then refuse with `message`. */
-  | { action: "wait"; message: string }
-  | { action: "refuse"; message: string };
-
-/** Run on each manager: its swarm state as key=value lines (waits a little for a dockerd that is starting). */
-export function surveyScript(): string {
-  return [
-    waitUntil("docker info >/dev/null 2>&1", 60),
-    `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname)" >&2; exit 1; }`,
-    // one call (each may wait on a control plane without a leader); the cluster ID needs the
-    // control plane, so only a manager of a swarm with a leader prints it
-    `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}{{"\\n"}}{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{end}}'`,
-  ].join("\n");
-}
-
-export function parseSurvey(name: string, res: { code: number; stdout: string; stderr: string }): ManagerReport {
-  if (res.code !== 0) return { name, reached: false, error: res.stderr.trim().split("\n").pop() || `exit ${res.code}` };
-  const kv = parseKeyValues(res.stdout);
-  return { name, reached: true, state: kv.state, control: kv.control === "true", node: kv.node || undefined, cluster: kv.cluster || undefined, error: kv.error || undefined };
-}
-
-function list(names: string[]): string {
-  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-function whyMissing(r: ManagerReport): string {
-  if (!r.reached) return `${r.name} does not answer (${r.error})`;
-  if (r.state === "inactive") return `${r.name} is in no swarm (a new or reinstalled machine)`;
-  return `${r.name} is ${r.state}${r.error ? ` (${r.error})` : ""}`;
-}
-
-/**
- * The decision, from every configured manager's report (in configured order). Pure: the rules of
- * DESIGN.md's failure section, unit-tested case by case.
- */
-export function decideSwarm(reports: ManagerReport[], o: { forceNewCluster: boolean; recorded?: string }): Decision {
-  const live = reports.filter((r) => r.reached && r.state === "active" && r.control && r.cluster);
-  const clusters = [...new Set(live.map((r) => r.cluster as string))];
-  if (clusters.length > 1) {
-    const each = clusters.map((c) => `${list(live.filter((r) => r.cluster === c).map((r) => r.name))} in swarm ${c}`);
-    return {
-      action: "refuse",
-      message:
-        `the managers are in different swarms (split brain): ${each.join("; ")}. swarmlab changed nothing. ` +
-        `Choose the swarm to keep; on each manager of the other, run docker swarm leave --force (what only that swarm holds is lost with it), then pulumi up again: they join the kept one`,
-    };
-  }
-  if (live.length > 0) {
-    if (o.forceNewCluster) {
-      return {
-        action: "refuse",
-        message:
-          `swarmlab:swarm.forceNewCluster is set, but the swarm has its quorum (${list(live.map((r) => r.name))} answer with control): ` +
-          `forcing a new cluster now would drop the other managers for nothing; remove the setting`,
-      };
-    }
-    const silent = reports.filter((r) => !r.reached);
-    if (o.recorded && clusters[0] !== o.recorded && silent.length > 0) {
-      return {
-        action: "wait",
-        message:
-          `the managers that answer hold swarm ${clusters[0]}, not swarm ${o.recorded} that this stack made, and ${silent.map(whyMissing).join("; ")}: ` +
-          `swarmlab takes another swarm for the cluster only when every manager answers; bring them back, then pulumi up`,
-      };
-    }
-    return { action: "use", on: live[0].name, cluster: clusters[0] };
-  }
-  const headless = reports.filter((r) => r.reached && r.state === "active" && r.control);
-  const others = reports.filter((r) => !headless.includes(r));
-  if (headless.length > 0) {
-    if (o.forceNewCluster) return { action: "force", on: headless[0].name, others: headless.slice(1).map((r) => r.name) };
-    const n = reports.length;
-    return {
-      action: "refuse",
-      message:
-        `the swarm has lost its Raft quorum: ${list(headless.map((r) => r.name))} still hold${headless.length === 1 ? "s" : ""} it but no leader can be elected, ` +
-        `since ${n} managers need ${Math.floor(n / 2) + 1} to agree and ${others.map(whyMissing).join("; ")}. swarmlab changed nothing. ` +
-        `If the missing managers can come back, start them: the swarm recovers by itself, then run pulumi up. ` +
-        `If they are lost for good, set swarmlab:swarm.forceNewCluster to true and run pulumi up: docker swarm init --force-new-cluster on ${headless[0].name} ` +
-        `keeps the swarm's services, secrets and configs, and the other nodes join it again; then remove the setting`,
-    };
-  }
-  const locked = reports.filter((r) => r.reached && r.state === "locked");
-  if (locked.length > 0) {
-    return { action: "refuse", message: `${list(locked.map((r) => r.name))} hold${locked.length === 1 ? "s" : ""} a locked swarm (autolock): run docker swarm unlock there with the unlock key, then pulumi up` };
-  }
-  // pending and error are also what a member shows while its engine restarts: it may hold the swarm
-  const unsettled = reports.filter((r) => r.reached && (r.state === "pending" || r.state === "error"));
-  if (unsettled.length > 0) {
-    return {
-      action: "wait",
-      message:
-        `${unsettled.map((r) => `${r.name} is ${r.state}${r.error ? ` (${r.error})` : ""}`).join("; ")}: its swarm state is settling, and it may hold the swarm. ` +
-        `swarmlab does not initialise a new swarm beside it: wait for it (docker info on it), or, if it was only an interrupted join, run docker swarm leave --force there; then pulumi up`,
-    };
-  }
-  const workers = reports.filter((r) => r.reached && r.state === "active");
-  if (workers.length > 0) {
-    return {
-      action: "refuse",
-      message:
-        `${list(workers.map((r) => r.name))} ${workers.length === 1 ? "is a worker" : "are workers"} of a swarm whose managers are not among the configured managers or do not answer: ` +
-        `swarmlab will not start another swarm beside it; list one of that swarm's managers in swarmlab:nodes, or run docker swarm leave --force on ${list(workers.map((r) => r.name))}`,
-    };
-  }
-  const unreached = reports.filter((r) => !r.reached);
-  if (unreached.length > 0) {
-    return {
-      action: "wait",
-      message:
-        `cannot tell whether the swarm still exists: ${unreached.map(whyMissing).join("; ")}, and no manager that answers holds it. ` +
-        `swarmlab does not initialise a new swarm while a manager that may hold the old one is silent: bring it back (or remove it from swarmlab:nodes), then pulumi up`,
-    };
-  }
-  if (o.forceNewCluster) {
-    return { action: "refuse", message: "swarmlab:swarm.forceNewCluster is set, but no manager holds a swarm to recover: remove the setting (pulumi up then initialises a new swarm)" };
-  }
-  const strange = reports.filter((r) => r.state !== "inactive");
-  if (strange.length > 0) return { action: "refuse", message: `${strange.map((r) => `${r.name} is ${r.state}`).join("; ")}: swarmlab initialises a swarm only when every manager is in none` };
-  return { action: "init", on: reports[0].name };
-}
-
-export interface InitOptions {
-  advertiseAddress: string;
-  defaultAddrPool?: string;
-  dataPathPort?: number;
-}
-
-/** Run on the chosen manager: init (or force a new cluster from its state), then print the swarm's ID and join tokens. */
-export function actScript(d: Decision & { action: "use" | "init" | "force" }, o: InitOptions): string {
-  const flags = [`--advertise-addr ${q(o.advertiseAddress)}`];
-  if (o.defaultAddrPool) flags.push(`--default-addr-pool ${q(o.defaultAddrPool)}`);
-  if (o.dataPathPort) flags.push(`--data-path-port ${o.dataPathPort}`);
-  // init only where the survey found no swarm at all (every manager inactive): it never leaves one
-  const act =
-    d.action === "init"
-      ? [`docker swarm init ${flags.join(" ")} >/dev/null`]
-      : d.action === "force"
-        ? [`docker swarm init --force-new-cluster --advertise-addr ${q(o.advertiseAddress)} >/dev/null`]
-        : [];
-  return [
-    ...act,
-    waitUntil(`docker node inspect self >/dev/null 2>&1`, 60),
-    // each value read on its own line, so that strict mode stops on a failed read instead of printing nothing
-    "cluster=$(docker info --format '{{.Swarm.Cluster.ID}}')",
-    "worker=$(docker swarm join-token -q worker)",
-    "manager=$(docker swarm join-token -q manager)",
-    '[ -n "$cluster" ] && [ -n "$worker" ] && [ -n "$manager" ] || { echo "$(hostname) did not tell the swarm ID and join tokens" >&2; exit 1; }',
-    'printf "cluster=%s\\nworker=%s\\nmanager=%s\\n" "$cluster" "$worker" "$manager"',
-  ].join("\n");
-}
+import { restoreScript } from "./backup";
+import { actScript, decideSwarm, parseSurvey, surveyScript, type Decision, type ManagerReport } from "./decision";
+import { applyScript, parseSpec, rotationsDue, unlockScript, updateFlags, type Rotations, type SwarmSettings } from "./settings";
 
 export interface BootstrapManager {
   name: string;
@@ -194,6 +25,9 @@ export interface BootstrapInputs {
   defaultAddrPool?: string;
   dataPathPort?: number;
   forceNewCluster: boolean;
+  /** Day-2 settings (absent in the state of versions before them). */
+  settings?: SwarmSettings;
+  rotate?: Rotations;
   /** How long to wait for silent managers before refusing to decide. */
   waitSeconds: number;
   sshRetrySeconds: number;
@@ -203,6 +37,8 @@ export interface BootstrapOutputs extends BootstrapInputs {
   clusterId: string;
   worker: string;
   manager: string;
+  /** The unlock key ("" without autolock). */
+  unlockKey?: string;
   /** What the last run that changed something did, for the `swarm` output. */
   event: string;
 }
@@ -211,20 +47,26 @@ async function survey(managers: BootstrapManager[]): Promise<ManagerReport[]> {
   return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90 }))));
 }
 
-/** Surveys until the decision no longer waits on silent managers (or `waitSeconds` ran out). */
-async function decide(inputs: BootstrapInputs, recorded?: string): Promise<Decision> {
+/**
+ * Surveys until the decision no longer waits on silent managers (or `waitSeconds` ran out); `first`:
+ * a survey already made. Returns the last reports with the decision.
+ */
+async function decide(inputs: BootstrapInputs, recorded?: string, first?: ManagerReport[]): Promise<{ d: Decision; reports: ManagerReport[] }> {
   const deadline = Date.now() + inputs.waitSeconds * 1000;
   const pause = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+  let reports = first ?? (await survey(inputs.managers));
   for (;;) {
-    let d = decideSwarm(await survey(inputs.managers), { ...inputs, recorded });
+    let d = decideSwarm(reports, { ...inputs, recorded });
     // No leader right now is also what an election looks like for a few seconds: a verdict of lost
     // quorum (a refusal, or forcing a new cluster) must hold over 20 s before it is acted on.
     for (let i = 0; i < 2 && isHeadless(d); i++) {
       await pause(10);
-      d = decideSwarm(await survey(inputs.managers), { ...inputs, recorded });
+      reports = await survey(inputs.managers);
+      d = decideSwarm(reports, { ...inputs, recorded });
     }
-    if (d.action !== "wait" || Date.now() > deadline) return d;
+    if (d.action !== "wait" || Date.now() > deadline) return { d, reports };
     await pause(3);
+    reports = await survey(inputs.managers);
   }
 }
 
@@ -232,29 +74,82 @@ function isHeadless(d: Decision): boolean {
   return d.action === "force" || (d.action === "refuse" && d.message.startsWith("the swarm has lost its Raft quorum"));
 }
 
-async function converge(inputs: BootstrapInputs, recorded?: string): Promise<BootstrapOutputs> {
-  const d = await decide(inputs, recorded);
-  if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
-  const m = inputs.managers.find((x) => x.name === d.on) as BootstrapManager;
+/** The key that unlocks a manager that restarted locked: the one this stack recorded, else the user's. */
+function unlockKeyFor(olds?: Partial<BootstrapOutputs>): string | undefined {
+  return olds?.unlockKey || process.env.SWARMLAB_UNLOCK_KEY || undefined;
+}
+
+/** Unlocks every locked manager (before anything else runs on it); the ones that do not answer are left to the decision. */
+async function unlockLocked(managers: BootstrapManager[], key: string): Promise<void> {
+  const results = await Promise.all(managers.map(async (m) => ({ m, res: await runOnce(m.connection, unlockScript(), { stdin: `${key}\n`, timeoutSeconds: 120 }) })));
+  for (const { m, res } of results) {
+    if (res.code === 0 && res.stdout.includes("unlocked=yes")) pulumi.log.info(`swarm: ${m.name} had restarted locked (autolock): unlocked`);
+    // (a manager that does not answer is the decision's business)
+    else if (res.code !== 0 && res.stderr.includes("docker swarm unlock on")) {
+      throw new Error(redact(`swarm: ${res.stderr.trim().split("\n").pop()} (is the unlock key right? the stack's unlockKey output, or SWARMLAB_UNLOCK_KEY)`, [key]));
+    }
+  }
+}
+
+/** The archive `npm run restore` asked for (SWARMLAB_RESTORE_FROM), refused unless no manager holds a swarm. */
+function restoreFrom(d: Decision): string | undefined {
+  const file = process.env.SWARMLAB_RESTORE_FROM;
+  if (!file) return undefined;
+  if (d.action !== "init") {
+    throw new Error(
+      `swarm: restore rebuilds a cluster none of whose managers holds a swarm, but ${d.action === "use" ? `${d.on} holds the live swarm ${d.cluster}` : "the managers hold one"}: ` +
+        `swarmlab restores nothing over it. Run npm run destroy first (or docker swarm leave --force on every node), then npm run restore again`,
+    );
+  }
+  return file;
+}
+
+/** Puts the backup in place on the chosen manager (dockerd stopped meanwhile) and unlocks what it restored. */
+async function restoreOn(m: BootstrapManager, file: string): Promise<void> {
+  const archive = fs.readFileSync(file).toString("base64");
+  const res = await runOnce(m.connection, restoreScript(), { stdin: archive, timeoutSeconds: 300 });
+  if (res.code !== 0) throw new Error(`swarm: restoring ${file} on ${m.name} failed: ${res.stderr.trim().split("\n").pop()}`);
+  if (parseKeyValues(res.stdout).state === "locked") {
+    const key = process.env.SWARMLAB_UNLOCK_KEY;
+    if (!key) throw new Error(`swarm: the backup ${file} is of a swarm with autolock: set SWARMLAB_UNLOCK_KEY to its unlock key (the unlockKey output of the stack it came from) and run npm run restore again`);
+    await unlockLocked([m], key);
+  }
+}
+
+async function converge(inputs: BootstrapInputs, olds?: BootstrapOutputs): Promise<BootstrapOutputs> {
+  const key = unlockKeyFor(olds);
+  if (key) await unlockLocked(inputs.managers, key);
+  const { d: decided, reports } = await decide(inputs, olds?.clusterId);
+  if (decided.action === "refuse" || decided.action === "wait") throw new Error(`swarm: ${decided.message}`);
+  const restore = restoreFrom(decided);
+  const m = inputs.managers.find((x) => x.name === decided.on) as BootstrapManager;
+  if (restore) await restoreOn(m, restore);
+  // a restored swarm is forced into a new cluster of this manager alone; the other nodes join it
+  const d: Decision & { action: "use" | "init" | "force" } = restore ? { action: "force", on: m.name, others: [] } : decided;
+  const settings = inputs.settings ?? { autolock: false };
+  const live = d.action === "use" ? parseSpec(reports.find((r) => r.name === m.name)?.spec) : undefined;
+  const then = applyScript(updateFlags(settings, live), rotationsDue(olds?.rotate, inputs.rotate), { autolock: settings.autolock, waitSeconds: inputs.waitSeconds });
   let res;
   try {
-    res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, m), (t, s) => runOnce(t, s, { timeoutSeconds: 180 }));
+    res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, m, then, settings.autolock), (t, s) => runOnce(t, s, { timeoutSeconds: 180 + inputs.waitSeconds }));
   } catch (e) {
     throw new Error(redact(`swarm: ${d.action === "use" ? "reading the join tokens" : d.action === "init" ? "docker swarm init" : "docker swarm init --force-new-cluster"} on ${m.name} failed${(e as Error).message}`));
   }
-  if (d.action === "force") {
+  for (const line of (res?.stderr ?? "").split("\n").filter((l) => l.startsWith("the CA rotation"))) pulumi.log.warn(`swarm: ${line}`);
+  if (d.action === "force" && !restore) {
     // the other survivors hold a stale copy of the swarm now: they leave, and their joins bring them back
     await Promise.all(inputs.managers.filter((x) => d.others.includes(x.name)).map((x) => runOnce(x.connection, "docker swarm leave --force >/dev/null 2>&1 || true", { timeoutSeconds: 120 })));
   }
   const kv = parseKeyValues(res?.stdout ?? "");
-  const event =
-    d.action === "init"
+  const event = restore
+    ? `restored from ${restore} on ${m.name} at ${new Date().toISOString()}`
+    : d.action === "init"
       ? `initialised on ${m.name}`
       : d.action === "force"
         ? `recovered on ${m.name} with docker swarm init --force-new-cluster at ${new Date().toISOString()}`
         : `kept (held by ${m.name})`;
   if (d.action !== "use") pulumi.log.info(`swarm ${kv.cluster}: ${event}`);
-  return { ...inputs, clusterId: kv.cluster, worker: kv.worker, manager: kv.manager, event };
+  return { ...inputs, clusterId: kv.cluster, worker: kv.worker, manager: kv.manager, unlockKey: kv.unlock ?? "", event };
 }
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -266,19 +161,27 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs,
   },
 
   // The swarm the managers hold now against the one recorded: the same swarm is no change, whichever
-  // manager answered. A decision that refuses fails the preview, before anything is changed.
+  // manager answered. A decision that refuses fails the preview, before anything is changed. The
+  // day-2 settings are compared with the live spec (a change made by hand is put back), rotation
+  // triggers with the recorded ones; a manager that restarted locked is a change when its key is known.
   async diff(_id, olds, news) {
     // (how long to wait or retry is no change to the swarm)
     const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster"];
     const inputsChanged = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
     if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
-    const d = await decide(news, olds.clusterId);
+    const first = await survey(news.managers);
+    if (unlockKeyFor(olds) && first.some((r) => r.state === "locked")) return { changes: true };
+    const { d, reports } = await decide(news, olds.clusterId, first);
     if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
-    return { changes: inputsChanged || d.action !== "use" || d.cluster !== olds.clusterId };
+    if (restoreFrom(d)) return { changes: true };
+    const live = d.action === "use" ? parseSpec(reports.find((r) => r.name === d.on)?.spec) : undefined;
+    const settingsDiffer = updateFlags(news.settings ?? { autolock: false }, live).length > 0;
+    const rotations = rotationsDue(olds.rotate, news.rotate).length > 0;
+    return { changes: inputsChanged || d.action !== "use" || d.cluster !== olds.clusterId || settingsDiffer || rotations };
   },
 
   async update(_id, olds, news) {
-    return { outs: await converge(news, olds.clusterId) };
+    return { outs: await converge(news, olds) };
   },
   // Nothing to undo: each node leaves the swarm through its own join's delete.
 };
@@ -291,9 +194,10 @@ export class SwarmBootstrap extends pulumi.dynamic.Resource {
   declare readonly worker: pulumi.Output<string>;
   declare readonly manager: pulumi.Output<string>;
   declare readonly event: pulumi.Output<string>;
+  declare readonly unlockKey: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: SwarmBootstrapArgs, opts: pulumi.CustomResourceOptions = {}) {
     // The state keeps a stub that loads this file's provider at each run (command/stub.ts).
-    super(providerStub(bootstrapProvider, "components/swarm/bootstrap.ts", "bootstrapProvider"), name, { ...args, clusterId: undefined, worker: undefined, manager: undefined, event: undefined }, { ...opts, additionalSecretOutputs: ["managers", "worker", "manager"] }, "swarmlab", "SwarmBootstrap");
+    super(providerStub(bootstrapProvider, "components/swarm/bootstrap.ts", "bootstrapProvider"), name, { ...args, clusterId: undefined, worker: undefined, manager: undefined, unlockKey: undefined, event: undefined }, { ...opts, additionalSecretOutputs: ["managers", "worker", "manager", "unlockKey"] }, "swarmlab", "SwarmBootstrap");
   }
 }

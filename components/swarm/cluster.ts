@@ -4,6 +4,7 @@ import type { SshTarget } from "../command/ssh";
 import type { SwarmConfig } from "../config/cluster";
 import { dockerHostUrl, type Host } from "../hosts/host";
 import { SwarmBootstrap } from "./bootstrap";
+import type { Rotations, SwarmSettings } from "./settings";
 import { parseKeyValues } from "../command/shell";
 import * as scripts from "./scripts";
 
@@ -12,6 +13,18 @@ export interface SwarmClusterArgs {
   swarm: SwarmConfig;
   /** The managers of the last deployment (for the aliases of stacks made by earlier versions). */
   previousManagers?: string[];
+}
+
+/** The day-2 settings the swarm resource applies (unset ones stay as the swarm has them). */
+function settingsOf(c: SwarmConfig): SwarmSettings {
+  const { autolock, certExpiry, dispatcherHeartbeat, taskHistoryLimit, snapshotInterval, maxSnapshots } = c;
+  return JSON.parse(JSON.stringify({ autolock, certExpiry, dispatcherHeartbeat, taskHistoryLimit, snapshotInterval, maxSnapshots })) as SwarmSettings;
+}
+
+/** Rotation triggers as text (only their changes matter). */
+function rotationsOf(c: SwarmConfig): Rotations {
+  const text = (v: unknown) => (v === undefined ? undefined : String(v));
+  return JSON.parse(JSON.stringify({ unlockKey: text(c.rotateUnlockKey), joinTokens: text(c.rotateJoinTokens), ca: text(c.rotateCA) })) as Rotations;
 }
 
 export interface NodeTableRow {
@@ -44,6 +57,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   /** The swarm's ID and what the last run that changed it did (kept, initialised, recovered). */
   readonly swarm: pulumi.Output<{ clusterId: string; event: string }>;
   readonly clusterId: pulumi.Output<string>;
+  /** The autolock unlock key ("" without autolock): a secret. */
+  readonly unlockKey: pulumi.Output<string>;
   /** Publish and endpoint modes resolved against the nodes' kernels (see resolveNetworkModes). */
   readonly modes: pulumi.Output<scripts.NetworkModes>;
   /** Completes when every node has joined and has its settings. */
@@ -100,6 +115,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
       defaultAddrPool: args.swarm.defaultAddrPool,
       dataPathPort: args.swarm.dataPathPort,
       forceNewCluster: args.swarm.forceNewCluster,
+      settings: settingsOf(args.swarm),
+      rotate: rotationsOf(args.swarm),
       waitSeconds: timeout,
       sshRetrySeconds: retry,
     }, {
@@ -112,6 +129,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
       aliases: [...new Set([...(args.previousManagers ?? []), ...managers.map((m) => m.name)])].map((m) => ({ name: `${name}-${m}-init`, type: "pulumi-nodejs:dynamic/swarmlab:Command" })),
     });
     this.clusterId = bootstrap.clusterId;
+    this.unlockKey = pulumi.secret(bootstrap.unlockKey.apply((k) => k ?? ""));
     this.swarm = pulumi.all([bootstrap.clusterId, bootstrap.event]).apply(([clusterId, event]) => ({ clusterId, event }));
 
     const settings: Command[] = [];

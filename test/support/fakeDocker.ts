@@ -85,9 +85,11 @@ esac
 `;
 
 /**
- * A manager's engine as the swarm bootstrap (components/swarm/bootstrap.ts) surveys and acts on it:
+ * A manager's engine as the swarm decision (components/swarm/decision.ts) surveys and acts on it:
  * which swarm it holds, not the nodes in it. State in $FAKE_DIR: `state`, `control`, `cluster` (the
  * swarm's ID, empty for none); `swarm init` makes swarm c-new (c-kept with --force-new-cluster).
+ * Day 2: `autolock` and `history` (the spec's), `key` (the unlock key; `swarm unlock` wants it on
+ * stdin), `tokens` (how many times the worker token was rotated), `ca-rotated`.
  * Every call is logged in `log`; arguments it does not know fail with status 99.
  */
 export const BOOTSTRAP_DOCKER = String.raw`#!/usr/bin/env bash
@@ -96,14 +98,23 @@ get() { cat "$d/$1" 2>/dev/null || true; }
 case "$*" in
   "info") ;;
   "info --format {{.Swarm.LocalNodeState}}") get state ;;
-  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)"; c=$(get cluster); [ -z "$c" ] || echo "cluster=$c" ;;
+  "info --format state="*) printf 'state=%s\ncontrol=%s\nnode=id-self\nerror=\n' "$(get state)" "$(get control)"; c=$(get cluster)
+    [ -z "$c" ] || printf 'cluster=%s\nspec={"EncryptionConfig":{"AutoLockManagers":%s},"Orchestration":{"TaskHistoryRetentionLimit":%s}}\n' "$c" "$(get autolock | grep . || echo false)" "$(get history | grep . || echo 5)" ;;
   "info --format {{.Swarm.Cluster.ID}}") get cluster ;;
+  "info --format {{.Swarm.Cluster.RootRotationInProgress}}") echo false ;;
   "swarm init --force-new-cluster "*) echo c-kept > "$d/cluster" ;;
   "swarm init "*) echo active > "$d/state"; echo c-new > "$d/cluster" ;;
   "swarm leave --force") echo inactive > "$d/state" ;;
   "node inspect self") [ -n "$(get cluster)" ] ;;
-  "swarm join-token -q worker") echo SWMTKN-1-w ;;
-  "swarm join-token -q manager") echo SWMTKN-1-m ;;
+  "swarm join-token -q worker") echo "SWMTKN-1-w$(get tokens)" ;;
+  "swarm join-token -q manager") echo "SWMTKN-1-m$(get tokens)" ;;
+  "swarm join-token --rotate -q "*) [ "$5" = manager ] || echo "$(( $(get tokens | grep . || echo 0) + 1 ))" > "$d/tokens" ;;
+  "swarm update "*) for a in "$@"; do case "$a" in --autolock=*) v=$(echo "$a" | cut -d= -f2); echo "$v" > "$d/autolock"; [ "$v" = false ] || [ -n "$(get key)" ] || echo SWMKEY-1-a > "$d/key";; esac; done
+    [[ " $* " != *" --task-history-limit "* ]] || printf '%s\n' "$@" | sed -n '/^--task-history-limit$/{n;p;}' > "$d/history" ;;
+  "swarm unlock-key -q") get key ;;
+  "swarm unlock-key --rotate -q") echo x >> "$d/rotations"; echo "SWMKEY-1-r$(get rotations | wc -l)" > "$d/key" ;;
+  "swarm unlock") read -r k; [ "$k" = "$(get key)" ] || { echo "Error response from daemon: invalid key" >&2; exit 1; }; echo active > "$d/state" ;;
+  "swarm ca --rotate --detach -q") echo ca > "$d/ca-rotated" ;;
   *) echo "fake docker: unexpected arguments: $*" >&2; exit 99 ;;
 esac
 `;
@@ -360,3 +371,14 @@ export function baselineFakes(log: string, nodes: number): Record<string, string
     ].join("\n"),
   };
 }
+
+/**
+ * `ssh` to fake machines: runs the remote command with bash on this machine, in the machine named
+ * by the target's host: $FAKE_MACHINES/<host> is its $FAKE_DIR and its bin/ comes first on PATH.
+ * A machine with a `down` file (or none) does not answer: ssh's own exit 255, before the command.
+ */
+export const SSH_TO_FAKE_MACHINES = `#!/usr/bin/env bash
+target=\${@: -2:1}; host=\${target#*@}; d="$FAKE_MACHINES/$host"
+if [ ! -d "$d" ] || [ -e "$d/down" ]; then echo "ssh: connect to host $host port 22: Connection refused" >&2; exit 255; fi
+FAKE_DIR="$d" PATH="$d/bin:$PATH" exec bash -c "\${@: -1}"
+`;

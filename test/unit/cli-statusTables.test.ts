@@ -3,7 +3,7 @@
  * remote script reports for the swarm of test/support/swarmStateFixture.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader } from "../../cli/lib/statusTables";
+import { missingNodes, NODE_HEADER, nodeRows, renderTable, SERVICE_HEADER, serviceRows, swarmLeader, unreachableManagers } from "../../cli/lib/statusTables";
 import type { SwarmState } from "../../cli/lib/swarmState";
 import { sampleState } from "../support/swarmStateFixture";
 
@@ -23,6 +23,12 @@ describe("the status tables", () => {
       ].join("\n"),
     );
     expect(swarmLeader(state)).toBe("manager1");
+  });
+
+  it("asks only the managers the swarm lists unreachable whether they are locked, and marks the ones that are", () => {
+    expect(unreachableManagers(state)).toEqual(["manager2"]);
+    expect(nodeRows(state, ["manager2"]).find((r) => r[0] === "manager2")?.[3]).toBe("down (locked)");
+    expect(nodeRows(state, []).find((r) => r[0] === "manager2")?.[3]).toBe("down");
   });
 
   it("services by stack then name, with their ports and the nodes of their running tasks", () => {
