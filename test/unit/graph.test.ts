@@ -105,9 +105,9 @@ describe("the dev lab: swarm", () => {
     expect((b.inputs.managers as { name: string; advertiseAddress: string; connection: { host: string } }[]).map((m) => [m.name, m.advertiseAddress, m.connection.host])).toEqual([
       ["manager1", IP.manager1, IP.manager1],
     ]);
-    expect(b.inputs).toMatchObject({ forceNewCluster: false, waitSeconds: 300, sshRetrySeconds: 60 });
-    // the managers' connections hold the key; the join tokens it reads are secrets too
-    expect(b.additionalSecretOutputs).toEqual(["managers", "worker", "manager"]);
+    expect(b.inputs).toMatchObject({ forceNewCluster: false, waitSeconds: 300, sshRetrySeconds: 60, settings: { autolock: false }, rotate: {} });
+    // the managers' connections hold the key; the join tokens and the unlock key it reads are secrets too
+    expect(b.additionalSecretOutputs).toEqual(["managers", "worker", "manager", "unlockKey"]);
     // after the managers' machines, not after their readiness gates: one lost manager holds nothing back
     expect(bdeps("lab-swarm")).toEqual(["lab-key-keygen", "lab-manager1"]);
     expect(recorded(COMMAND_TYPE).filter((r) => String(r.inputs.label).endsWith(": swarm init"))).toEqual([]);
