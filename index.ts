@@ -48,7 +48,8 @@ export = async () => {
     traefikNetwork: cfg.traefik.enabled ? cfg.traefik.network : undefined,
     traefikCertResolver: cfg.traefik.enabled ? cfg.traefik.acme?.resolver : undefined,
     // Services that do not choose get what the kernels support (auto: vip/ingress with IPVS, dnsrr/host without).
-    defaults: swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode })),
+    // and the cluster's overlay MTU for the networks the stacks create (only when not Docker's default)
+    defaults: pulumi.all([swarm.modes, swarm.overlayMtu]).apply(([m, mtu]) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode, ...(mtu === undefined ? {} : { overlayMtu: mtu }) })),
     clusterLabels: { "swarmlab.cluster": cfg.name },
     dependsOn: [...swarm.ready, ...services.ready],
     images: built,

@@ -71,7 +71,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const managers = swarm.managerTargets;
     const after = { parent: this, dependsOn: swarm.ready, deletedWith: swarm.teardownWith };
     const labels = { "swarmlab.cluster": cfg.name };
-    const defaults = swarm.modes.apply((m) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode }));
+    // (the overlay MTU only when not Docker's default: the stack files stay as they were then)
+    const defaults = pulumi.all([swarm.modes, swarm.overlayMtu]).apply(([m, mtu]) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode, ...(mtu === undefined ? {} : { overlayMtu: mtu }) }));
     // Traefik and the visualizer answer where the URLs point: with host-mode ports, on the first manager.
     const deploy = (id: string, stack: PreparedStack, dependsOn: pulumi.Resource[], pinHostPorts = false) =>
       // dependsOn goes to the deploy command itself: a component's dependsOn does not hold back its children
@@ -90,7 +91,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const networks = [
       ...(cfg.traefik.enabled ? [{ name: cfg.traefik.network, attachable: true, encrypted: false, labels: {} }] : []),
       ...cfg.networks,
-    ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, managers, clusterLabels: labels }, after));
+    ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, managers, clusterLabels: labels, defaultMtu: swarm.overlayMtu }, after));
     this.ready.push(...networks);
 
     const managerAddress = pulumi.output(manager.address);

@@ -3,6 +3,9 @@ import { formerType } from "../typeAliases";
 import { Command } from "../command/provider";
 import { shellQuote as q, type SshTarget } from "../command/ssh";
 import type { OverlayNetworkConfig } from "../config/cluster";
+import { overlayMtuOption } from "../swarm/mtu";
+
+const MTU_OPT = "com.docker.network.driver.mtu";
 
 /** The words that describe a network's settings, as `settingsFormat` prints them for an existing one. */
 export function networkSettingWords(n: OverlayNetworkConfig, clusterLabels: Record<string, string>): string[] {
@@ -10,6 +13,7 @@ export function networkSettingWords(n: OverlayNetworkConfig, clusterLabels: Reco
     `attachable=${n.attachable}`,
     `encrypted=${n.encrypted}`,
     ...(n.subnet ? [`subnet=${n.subnet}`] : []),
+    ...(n.mtu !== undefined ? [`mtu=${overlayMtuOption(n.mtu)}`] : []),
     ...Object.entries({ ...n.labels, ...clusterLabels }).map(([k, v]) => `label:${k}=${v}`),
   ];
 }
@@ -18,6 +22,8 @@ export function networkSettingWords(n: OverlayNetworkConfig, clusterLabels: Reco
 const settingsFormat =
   "{{.Driver}} {{.Scope}} attachable={{.Attachable}} encrypted={{if .Options}}{{range $k, $v := .Options}}{{if eq $k \"encrypted\"}}true{{end}}{{end}}{{end}} " +
   "{{range .IPAM.Config}}subnet={{.Subnet}} {{end}}{{range $k, $v := .Labels}}label:{{$k}}={{$v}} {{end}}";
+// Only printed when an MTU is configured: the script of a network without one stays as it was.
+const mtuFormat = `{{range $k, $v := .Options}}{{if eq $k "${MTU_OPT}"}}mtu={{$v}} {{end}}{{end}}`;
 
 /**
  * `docker network create` for an overlay network, idempotent; labels mark it as the cluster's.
@@ -29,11 +35,12 @@ export function networkCreateScript(n: OverlayNetworkConfig, clusterLabels: Reco
   if (n.attachable) flags.push("--attachable");
   if (n.encrypted) flags.push("--opt encrypted");
   if (n.subnet) flags.push(`--subnet ${q(n.subnet)}`);
+  if (n.mtu !== undefined) flags.push(`--opt ${MTU_OPT}=${overlayMtuOption(n.mtu)}`);
   for (const [k, v] of Object.entries({ ...n.labels, ...clusterLabels })) flags.push(`--label ${q(`${k}=${v}`)}`);
   const wanted = networkSettingWords(n, clusterLabels).map(q).join(" ");
   return [
     `if docker network inspect ${q(n.name)} >/dev/null 2>&1; then`,
-    `  actual=" $(docker network inspect -f ${q(settingsFormat)} ${q(n.name)} | sed 's/encrypted= /encrypted=false /') "`,
+    `  actual=" $(docker network inspect -f ${q(n.mtu !== undefined ? settingsFormat + mtuFormat : settingsFormat)} ${q(n.name)} | sed 's/encrypted= /encrypted=false /') "`,
     `  case "$actual" in " overlay swarm "*) ;; *) echo "a network named ${n.name} exists and is not a swarm overlay network: rename one of them" >&2; exit 1;; esac`,
     `  missing=""; for w in ${wanted}; do case "$actual" in *" $w "*) ;; *) missing="$missing $w";; esac; done`,
     `  [ -z "$missing" ] || { echo "overlay network ${n.name} exists with other settings than configured (wanted:$missing): settings cannot change in place; remove it (docker network rm ${n.name}, once no service uses it) or give the configured network another name" >&2; exit 1; }`,
@@ -69,7 +76,15 @@ export function networkDeleteScript(name: string): string {
  */
 export class OverlayNetwork extends pulumi.ComponentResource {
   readonly name: string;
-  constructor(name: string, args: { network: OverlayNetworkConfig; managers: pulumi.Input<SshTarget[]>; clusterLabels: Record<string, string> }, opts: pulumi.ComponentResourceOptions = {}) {
+  /**
+   * `defaultMtu`: the cluster's overlay MTU (SwarmCluster.overlayMtu), for a network without its own
+   * `mtu`; undefined leaves Docker's default.
+   */
+  constructor(
+    name: string,
+    args: { network: OverlayNetworkConfig; managers: pulumi.Input<SshTarget[]>; clusterLabels: Record<string, string>; defaultMtu?: pulumi.Input<number | undefined> },
+    opts: pulumi.ComponentResourceOptions = {},
+  ) {
     super("swarmlab:addons:OverlayNetwork", name, {}, formerType("swarmlab:services:OverlayNetwork", opts));
     const n = args.network;
     this.name = n.name;
@@ -79,7 +94,7 @@ export class OverlayNetwork extends pulumi.ComponentResource {
         label: `overlay network ${n.name}`,
         // The create script holds every setting (labels included), and none can change in place, so
         // any change replaces the network. The check finds it gone in a new swarm.
-        create: networkCreateScript(n, args.clusterLabels),
+        create: pulumi.output(args.defaultMtu).apply((mtu) => networkCreateScript({ ...n, mtu: n.mtu ?? mtu }, args.clusterLabels)),
         replaceOnChanges: true,
         delete: networkDeleteScript(n.name),
         // a settings change is refused at plan time while services use the network

@@ -40,6 +40,7 @@ export const dockerLabSchema = z
       .default([])
       .describe("with published reachability: ports the first manager publishes on 127.0.0.1 besides the cluster services' (a stack's own ports)"),
     dockerHost: z.string().optional().describe("the engine hosting the lab (default: DOCKER_HOST or the local socket)"),
+    mtu: z.number().int().min(68).max(65535).optional().describe("MTU of the lab network (default: the engine's, 1500): below 1500 it stands in for a cloud network (Hetzner's is 1450)"),
     addresses: z
       .record(z.string(), ipv4)
       .default({})

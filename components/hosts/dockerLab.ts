@@ -23,6 +23,8 @@ export interface LabNodePlan {
 export interface LabPlan {
   network: string;
   subnet: string;
+  /** The lab network's MTU (hosts.mtu); unset: the engine's default. */
+  mtu?: number;
   nodes: LabNodePlan[];
 }
 
@@ -38,6 +40,7 @@ export function planLab(cluster: string, hosts: DockerLabHosts, nodes: NodeConfi
   return {
     network: `swarmlab-${cluster}`,
     subnet: hosts.subnet,
+    ...(hosts.mtu === undefined ? {} : { mtu: hosts.mtu }),
     nodes: nodes.map((node) => {
       const ip = ips.get(node.name) as string;
       return {
@@ -149,7 +152,7 @@ export function nodeDeleteScript(n: LabNodePlan): string {
 /** Creates the lab network unless it exists, and prints its ID (what networkCheckScript compares). */
 export function networkCreateScript(cluster: string, plan: LabPlan): string {
   return [
-    `docker network inspect ${plan.network} >/dev/null 2>&1 || docker network create --driver bridge --subnet ${plan.subnet} ${labelFlags(labLabels(cluster))} ${plan.network} >/dev/null`,
+    `docker network inspect ${plan.network} >/dev/null 2>&1 || docker network create --driver bridge --subnet ${plan.subnet}${plan.mtu === undefined ? "" : ` --opt com.docker.network.driver.mtu=${plan.mtu}`} ${labelFlags(labLabels(cluster))} ${plan.network} >/dev/null`,
     networkCheckScript(plan),
   ].join("\n");
 }
@@ -198,7 +201,8 @@ export class DockerLab extends pulumi.ComponentResource {
         delete: `docker network rm ${plan.network} >/dev/null 2>&1 || true`,
         check: networkCheckScript(plan),
         environment,
-        triggers: [plan.network, plan.subnet],
+        // (the MTU only when set: a lab made before hosts.mtu keeps its network)
+        triggers: [plan.network, plan.subnet, ...(plan.mtu === undefined ? [] : [plan.mtu])],
       },
       { parent: this },
     );

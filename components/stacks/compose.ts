@@ -19,6 +19,7 @@ import {
   stackNameSchema,
 } from "./schema";
 import { escapeDollars } from "./interpolate";
+import { overlayMtuOption } from "../swarm/mtu";
 
 /** Compose file format emitted: the newest that docker/cli 20.10 (Debian's engine) still accepts. */
 export const COMPOSE_VERSION = "3.9";
@@ -37,7 +38,7 @@ export interface RenderOptions {
   /** Image overrides: service name or original image reference -> image reference to deploy. */
   images?: Record<string, string>;
   /** Cluster-wide defaults for services that do not set them (no IPVS: dnsrr + host publishing). */
-  defaults?: { endpointMode?: "vip" | "dnsrr"; publishMode?: PublishMode };
+  defaults?: { endpointMode?: "vip" | "dnsrr"; publishMode?: PublishMode; overlayMtu?: number };
   /** Labels put on every service and on every object the stack creates (`swarmlab.cluster=<name>`). */
   clusterLabels?: Record<string, string>;
   /**
@@ -272,6 +273,31 @@ function renderTopNetworks(stack: Stack, opts: RenderOptions, exposed: boolean):
   return { ...networks, [net]: networks?.[net] ?? { external: true } };
 }
 
+const MTU_OPT = "com.docker.network.driver.mtu";
+
+/**
+ * The cluster's overlay MTU on the overlay networks this stack creates (declared ones that are
+ * not external and do not set the option themselves, and the implicit `default` when a service
+ * uses it). Nothing without an MTU: the file stays as before.
+ */
+function withOverlayMtu(networks: Json | undefined, services: Json, mtu: number | undefined): Json | undefined {
+  if (mtu === undefined) return networks;
+  const out: Json = { ...networks };
+  const usesDefault = Object.values(services).some((svc) => {
+    const nets = isRecord(svc) ? svc.networks : undefined;
+    return nets === undefined || (isRecord(nets) && "default" in nets);
+  });
+  if (usesDefault && !("default" in out)) out.default = {};
+  for (const [name, def] of Object.entries(out)) {
+    const d: Json = isRecord(def) ? def : {};
+    if (d.external || (d.driver !== undefined && d.driver !== "overlay")) continue;
+    const opts: Json = isRecord(d.driver_opts) ? d.driver_opts : {};
+    if (MTU_OPT in opts) continue;
+    out[name] = { ...d, driver_opts: { ...opts, [MTU_OPT]: overlayMtuOption(mtu) } };
+  }
+  return out;
+}
+
 /** Recursively sort mapping keys; lists keep their order. Same input => same bytes. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -294,7 +320,7 @@ export function renderCompose(stack: Stack, opts: RenderOptions): string {
   const doc = {
     version: COMPOSE_VERSION,
     services,
-    networks: renderTopNetworks(stack, opts, exposed),
+    networks: withOverlayMtu(renderTopNetworks(stack, opts, exposed), services, opts.defaults?.overlayMtu),
     volumes: normaliseObjects(stack.volumes, labels),
     secrets: normaliseObjects(stack.secrets, labels),
     configs: normaliseObjects(stack.configs, labels),

@@ -7,6 +7,17 @@ import { SwarmBootstrap } from "./bootstrap";
 import type { Rotations, SwarmSettings } from "./settings";
 import { parseKeyValues } from "../command/shell";
 import * as scripts from "./scripts";
+import { overlayMtu, parseMtu } from "./mtu";
+
+/** In a preview, `fallback` where `o` is not known yet; in an update, `o` itself. */
+function knownOr(o: pulumi.Output<number | undefined>, fallback: number | undefined): pulumi.Output<number | undefined> {
+  if (!pulumi.runtime.isDryRun()) return o;
+  // isKnown and promise() are the SDK's own (OutputImpl), left out of its typings.
+  const impl = o as unknown as { isKnown?: Promise<boolean>; promise?: () => Promise<number | undefined> };
+  if (!impl.isKnown || !impl.promise) return o;
+  const { isKnown, promise } = impl;
+  return pulumi.output(isKnown.then((k) => (k ? promise.call(o) : fallback)));
+}
 
 export interface SwarmClusterArgs {
   hosts: Host[];
@@ -61,6 +72,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
   readonly unlockKey: pulumi.Output<string>;
   /** Publish and endpoint modes resolved against the nodes' kernels (see resolveNetworkModes). */
   readonly modes: pulumi.Output<scripts.NetworkModes>;
+  /** The overlay networks' MTU (see overlayMtu); undefined: Docker's default, nothing passed. */
+  readonly overlayMtu: pulumi.Output<number | undefined>;
   /** Completes when every node has joined and has its settings. */
   readonly ready: pulumi.Resource[];
   /** What the hosts' teardownWith is (a lab's network): add-ons and stacks are deleted with it too. */
@@ -92,7 +105,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         h.name,
         run(`${h.name}-ready`, h, {
           label: `${h.name}: engine check`,
-          create: scripts.readyScript(timeout),
+          create: pulumi.output(h.advertiseAddress).apply((a) => scripts.readyScript(timeout, a)),
           triggers: [h.instance],
           dialTimeoutSeconds: timeout,
         }, { dependsOn: h.dependsOn }),
@@ -107,6 +120,15 @@ export class SwarmCluster extends pulumi.ComponentResource {
       modes.warnings.forEach((w) => pulumi.log.warn(w, this));
       return modes;
     });
+    const mtu = pulumi.all([...ready.values()].map((r) => r.stdout)).apply((outs) => {
+      const plan = overlayMtu(args.swarm.mtu, Object.fromEntries(args.hosts.map((h, i) => [h.name, parseMtu(parseKeyValues(outs[i]).mtu)])));
+      plan.warnings.forEach((w) => pulumi.log.warn(w, this));
+      if (plan.info) pulumi.log.info(plan.info, this);
+      return plan.mtu;
+    });
+    // A preview of a lab made before this setting re-runs the readiness gates, so their output is
+    // unknown there: the preview assumes Docker's default rather than show every network replaced.
+    this.overlayMtu = knownOr(mtu, undefined);
 
     // Not after the managers' readiness gates: one lost manager must not hold back the decision,
     // which needs only the managers that answer (it waits for silent ones only when it must).
@@ -206,6 +228,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
       })),
     );
     this.ready = [list];
-    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, leaderName: this.leaderName, dockerHost: this.dockerHost, modes: this.modes, swarm: this.swarm });
+    this.registerOutputs({ nodes: this.nodes, leaderAddress: this.leaderAddress, leaderName: this.leaderName, dockerHost: this.dockerHost, modes: this.modes, overlayMtu: this.overlayMtu, swarm: this.swarm });
   }
 }

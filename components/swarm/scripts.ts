@@ -22,12 +22,24 @@ const RETRY = [
  * (SSH dial retries are the caller's). Without IPVS in the kernel the routing mesh and virtual IPs
  * silently do not work, so the cluster falls back to host publishing and DNS round robin.
  */
-export function readyScript(timeoutSeconds: number): string {
+export function readyScript(timeoutSeconds: number, advertiseAddress?: string): string {
   return [
     waitUntil("docker info >/dev/null 2>&1", timeoutSeconds),
     `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname) after ${timeoutSeconds} s" >&2; exit 1; }`,
     "echo \"engine=$(docker version --format '{{.Server.Version}}')\"",
     "if [ -e /proc/net/ip_vs ] || { modprobe ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; }; then echo ipvs=yes; else echo ipvs=no; fi",
+    ...(advertiseAddress === undefined ? [] : [mtuScript(advertiseAddress)]),
+  ].join("\n");
+}
+
+/**
+ * Prints `mtu=<n>`: the MTU of the interface that holds the advertise address (VXLAN goes out
+ * there), or `mtu=` when it cannot be told (no `ip`, no such address): the plan then warns.
+ */
+export function mtuScript(advertiseAddress: string): string {
+  return [
+    `dev=$(ip -o addr show 2>/dev/null | while read -r _ d _ a _; do if [ "\${a%/*}" = ${q(advertiseAddress)} ]; then echo "$d"; break; fi; done || true)`,
+    `echo "mtu=$( [ -n "$dev" ] && cat "/sys/class/net/$dev/mtu" 2>/dev/null || true)"`,
   ].join("\n");
 }
 

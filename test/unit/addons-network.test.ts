@@ -37,6 +37,26 @@ describe("networkCreateScript and networkDeleteScript", () => {
     ]);
   });
 
+  it("passes an MTU as Docker's option, which is the network underneath (the overlay's MTU + 50 bytes of VXLAN)", () => {
+    const script = networkCreateScript(net({ mtu: 1400 }), { "swarmlab.cluster": "lab" });
+    expect(script.split("\n").map((l) => l.trim())).toContain(
+      "docker network create --driver overlay --attachable --opt com.docker.network.driver.mtu=1450 --label 'swarmlab.cluster=lab' 'backend' >/dev/null",
+    );
+    // an existing network is taken only with that MTU
+    const same = engine("overlay swarm attachable=true encrypted= label:swarmlab.cluster=lab mtu=1450 ");
+    expect(runScript(script, same.bin).code).toBe(0);
+    const other = engine("overlay swarm attachable=true encrypted= label:swarmlab.cluster=lab ");
+    const r = runScript(script, other.bin);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("(wanted: mtu=1450)");
+  });
+
+  it("without an MTU the script says nothing of one (networks made before see no change)", () => {
+    const script = networkCreateScript(net({ encrypted: true, subnet: "10.20.0.0/24" }), { "swarmlab.cluster": "lab" });
+    expect(script).not.toMatch(/mtu/);
+    expect(networkCreateScript({ ...net(), mtu: undefined }, {})).toBe(networkCreateScript(net(), {}));
+  });
+
   it("leaves out the flags that are off", () => {
     const script = networkCreateScript(net({ attachable: false }), {});
     expect(script.split("\n").map((l) => l.trim())).toContain("docker network create --driver overlay 'backend' >/dev/null");

@@ -13,6 +13,7 @@ import {
   nodeCreateScript,
   nodeDeleteScript,
   planLab,
+  networkCreateScript,
   securityFlags,
   usePublishedPorts,
 } from "../../components/hosts/dockerLab";
@@ -25,6 +26,17 @@ const node = (name: string, role: "manager" | "worker" = "worker"): NodeConfig =
 
 describe("planLab", () => {
   const nodes = [node("manager1", "manager"), node("worker1")];
+
+  it("gives the lab network hosts.mtu when set (a cloud network's MTU, simulated), and says nothing of it otherwise", async () => {
+    expect(planLab("lab", hosts({ mtu: 1450 }), nodes, false).mtu).toBe(1450);
+    const plain = planLab("lab", hosts(), nodes, false);
+    expect("mtu" in plain).toBe(false);
+    expect(networkCreateScript("lab", { ...plain, mtu: 1450 })).toContain("docker network create --driver bridge --subnet 172.28.0.0/24 --opt com.docker.network.driver.mtu=1450 --label");
+    // byte for byte what labs made before hosts.mtu were created with
+    expect(networkCreateScript("lab", plain).split("\n")[0]).toBe(
+      "docker network inspect swarmlab-lab >/dev/null 2>&1 || docker network create --driver bridge --subnet 172.28.0.0/24 --label 'swarmlab.cluster=lab' swarmlab-lab >/dev/null",
+    );
+  });
 
   it("names the network, containers and volumes after the cluster", async () => {
     const plan = planLab("lab", hosts(), nodes, false);

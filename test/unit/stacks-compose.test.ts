@@ -327,3 +327,31 @@ describe("validateStackName", () => {
     expect(() => renderCompose(parseStack("services: {a: {image: x}}", SRC).stack, { name: "Web" })).toThrowError(/got "Web"/);
   });
 });
+
+describe("the cluster's overlay MTU (defaults.overlayMtu)", () => {
+  const text = [
+    "services:",
+    "  api: {image: api, networks: [back, shared]}",
+    "  web: {image: web}",
+    "networks:",
+    "  back: {}",
+    "  shared: {external: true}",
+    "  tuned: {driver_opts: {com.docker.network.driver.mtu: '9000'}}",
+    "",
+  ].join("\n");
+
+  it("goes on the overlay networks the stack creates, and on the implicit default one a service uses", async () => {
+    const doc = parse(render(text, { defaults: { overlayMtu: 1400 } })) as Doc;
+    expect(doc.networks?.back.driver_opts).toEqual({ "com.docker.network.driver.mtu": "1450" });
+    expect(doc.networks?.default).toEqual({ driver_opts: { "com.docker.network.driver.mtu": "1450" } });
+    // not on a network made elsewhere, nor on one that sets the option itself
+    expect(doc.networks?.shared).toEqual({ external: true });
+    expect(doc.networks?.tuned.driver_opts).toEqual({ "com.docker.network.driver.mtu": "9000" });
+  });
+
+  it("without one, the file is as before", async () => {
+    expect(render(text, { defaults: {} })).toBe(render(text));
+    expect(render(text)).not.toMatch(/default:/);
+    expect(render(text).match(/driver\.mtu/g)).toHaveLength(1); // tuned's own
+  });
+});

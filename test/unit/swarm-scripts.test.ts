@@ -510,6 +510,23 @@ describe("readyScript", () => {
     expect(r.stdout).toMatch(/^engine=28\.0\.0\nipvs=(yes|no)\n$/);
   });
 
+  it("reports the MTU of the interface that holds the advertise address", async () => {
+    m.fake({ ip: `#!/bin/sh\necho "1: lo    inet 127.0.0.1/8 scope host lo"\necho "2: lo    inet 10.9.8.7/24 scope global lo"\n` });
+    const r = run(readyScript(5, "10.9.8.7"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nmtu=\d+\n$/);
+    expect(r.stdout.match(/mtu=(\d+)/)?.[1]).toBe(fs.readFileSync("/sys/class/net/lo/mtu", "utf8").trim());
+  });
+
+  it("prints an empty mtu= when no interface holds the address, or there is no ip command", async () => {
+    m.fake({ ip: `#!/bin/sh\necho "1: lo    inet 127.0.0.1/8 scope host lo"\n` });
+    expect(run(readyScript(5, "10.9.8.7")).stdout).toMatch(/\nmtu=\n$/);
+    m.fake({ ip: "#!/bin/sh\nexit 127\n" });
+    const r = run(readyScript(5, "10.9.8.7"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nmtu=\n$/);
+  });
+
   it("fails naming the host when dockerd does not answer within the timeout", async () => {
     write("fails-info", "1000");
     const r = run(readyScript(0));
