@@ -41,6 +41,9 @@ const outputsSchema = z.object({
   registryLogin: z.object({ username: z.string(), password: z.string() }).optional(),
   registryCa: z.string().optional(),
   urls: z.record(z.string(), z.string()).default({}),
+  /** The swarm's unlock key ("" when autolock is off; stacks deployed before it existed have none). */
+  unlockKey: z.string().optional(),
+  autolock: z.boolean().optional(),
 });
 export type StackOutputs = z.infer<typeof outputsSchema>;
 
