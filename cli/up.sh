@@ -21,4 +21,23 @@ fi
 select_stack
 # --continue-on-error: a node that fails (SSH down, say) does not stop the work on the others;
 # its dependents are skipped and the next run converges.
-pulumi_cmd up --yes --continue-on-error --stack "$STACK" "$@"
+apply() { pulumi_cmd up --yes --skip-preview --continue-on-error --stack "$STACK" "$@"; }
+
+# Nothing exists yet that a preview would protect: every step is a creation, shown as it runs.
+if [ "$RESOURCES" = 0 ]; then
+  apply "$@"
+  exit
+fi
+
+# Otherwise what will change is shown before it happens, and a run with nothing to change ends
+# with that preview: one pass of the engine instead of two (pulumi up = preview + update).
+# Exit 7 is the CLI's "changes were proposed" (--expect-no-changes); its error line is not one here.
+set +e
+pulumi_cmd preview --diff --expect-no-changes --stack "$STACK" "$@" 2> >(grep -v 'no changes were expected but changes were proposed' >&2)
+code=$?
+set -e
+case $code in
+  0) exit 0 ;;
+  7) say "applying the changes above"; apply "$@" ;;
+  *) say "the preview failed: nothing was changed"; exit "$code" ;;
+esac

@@ -1,0 +1,65 @@
+/**
+ * cli/up.sh (`npm run up`) with cli/lib.sh: which Pulumi runs it makes, against a fake CLI put where
+ * the npm launcher keeps the real one ($PULUMI_HOME/versions/<version>/bin) and a fake docker.
+ * A stack with nothing yet is created in one pass; otherwise the preview comes first, and ends the
+ * run when it proposes nothing (the CLI's exit 7 means changes were proposed).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { runBash } from "../support/fakes";
+import { tmp } from "../support/tmp";
+
+const ROOT = path.resolve(__dirname, "../..");
+const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
+
+/** Runs cli/up.sh with a fake pulumi whose `stack ls` lists `stacks` and whose preview exits `previewCode`. */
+function upWith(o: { stacks: string; previewCode: number }) {
+  const home = tmp("swarmlab-pulumi-home-");
+  const bin = path.join(home, "versions", VERSION, "bin");
+  fs.mkdirSync(bin, { recursive: true });
+  const log = path.join(home, "calls");
+  fs.writeFileSync(
+    path.join(bin, "pulumi"),
+    `#!/bin/bash\necho "$*" >> ${log}\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  const fakes = tmp("swarmlab-fakebin-");
+  fs.writeFileSync(path.join(fakes, "docker"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
+  const r = runBash(`bash ${path.join(ROOT, "cli/up.sh")}`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x" } });
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+  return { ...r, calls: calls.filter((c) => !c.startsWith("stack ls")) };
+}
+
+describe("npm run up", () => {
+  it("creates a stack that does not exist yet, then applies in one pass (nothing exists that a preview would protect)", () => {
+    const r = upWith({ stacks: "[]", previewCode: 0 });
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual(["stack select --create dev", "up --yes --skip-preview --continue-on-error --stack dev"]);
+  });
+
+  it("a stack with no resources: one pass too", () => {
+    expect(upWith({ stacks: '[{"name":"dev","resourceCount":0}]', previewCode: 0 }).calls).toEqual(["up --yes --skip-preview --continue-on-error --stack dev"]);
+  });
+
+  it("nothing to change: the preview alone, and no update", () => {
+    const r = upWith({ stacks: '[{"name":"organization/dev","resourceCount":67}]', previewCode: 0 });
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual(["preview --diff --expect-no-changes --stack dev"]);
+  });
+
+  it("changes proposed: shown by the preview, then applied, without the CLI's error line", () => {
+    const r = upWith({ stacks: '[{"name":"dev","resourceCount":67}]', previewCode: 7 });
+    expect(r.code).toBe(0);
+    expect(r.calls).toEqual(["preview --diff --expect-no-changes --stack dev", "up --yes --skip-preview --continue-on-error --stack dev"]);
+    expect(r.stderr).not.toContain("no changes were expected");
+    expect(r.stderr).toContain("swarmlab: applying the changes above");
+  });
+
+  it("a preview that fails changes nothing, and exits with its code", () => {
+    const r = upWith({ stacks: '[{"name":"dev","resourceCount":67}]', previewCode: 1 });
+    expect(r.code).toBe(1);
+    expect(r.calls).toEqual(["preview --diff --expect-no-changes --stack dev"]);
+    expect(r.stderr).toContain("the preview failed: nothing was changed");
+  });
+});
