@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: speed figures, printed, never asserted.
- *   - the 3-node lab (1 manager, 2 workers): `pulumi up` from nothing to a Ready swarm, a no-op
- *     `pulumi up`, a no-op preview, `pulumi destroy`, against the same bootstrap by a plain shell
- *     script (bench/baseline.sh);
+ * `npm run bench`: speed figures, printed, never asserted; what a user runs, timed as they feel it.
+ *   - the 3-node lab (1 manager, 2 workers): `npm run up` from nothing to a Ready swarm, a no-op
+ *     `npm run up`, `npm run destroy`, against the same bootstrap by a plain shell script
+ *     (bench/baseline.sh);
+ *   - the classic lab (3 nodes with registry, Traefik and whoami): the same three figures;
  *   - the 10-node lab (3 managers, 7 workers): the same against the plain script with the same
  *     roles, and against the 3-node lab (how `up` grows with the node count);
  *   - building the resource graph of a 100-node configuration under Pulumi mocks (the program's own
@@ -22,10 +23,12 @@ const ROOT = path.resolve(__dirname, "..");
 
 const measure = {
   baseline: (size: LabSize) => `plain script: ${describeLab(size)} to a Ready swarm`,
-  up: (size: LabSize) => `swarmlab pulumi up: ${describeLab(size)} from nothing`,
-  noChange: (size: LabSize) => `swarmlab pulumi up with nothing to change: ${nodeCount(size)} nodes`,
-  preview: (size: LabSize) => `swarmlab pulumi preview with nothing to change: ${nodeCount(size)} nodes`,
-  destroy: (size: LabSize) => `swarmlab pulumi destroy: ${nodeCount(size)} nodes`,
+  up: (size: LabSize) => `npm run up: ${describeLab(size)} from nothing`,
+  noChange: (size: LabSize) => `npm run up with nothing to change: ${nodeCount(size)} nodes`,
+  destroy: (size: LabSize) => `npm run destroy: ${nodeCount(size)} nodes`,
+  classicUp: "npm run up: the classic lab (3 nodes, registry, Traefik, whoami) from nothing",
+  classicNoChange: "npm run up with nothing to change: the classic lab",
+  classicDestroy: "npm run destroy: the classic lab",
   graph: "resource graph of 100 nodes (mocks)",
 };
 
@@ -56,20 +59,16 @@ async function main(): Promise<void> {
   const missing = lab.missingPrerequisites();
   if (missing.length) throw new Error(`bench needs: ${missing.join("; ")}`);
   const stack = await lab.labStack();
-  // What a user times: the pulumi CLI itself. (The Automation API's up and destroy also run
-  // `pulumi stack output` twice and `pulumi stack history` afterwards: about a second that is not
-  // the deployment's.) The config is written first, untimed, as a user's config file already is.
-  const pulumi = (...args: string[]) => () => {
-    execFileSync(path.join(lab.pulumiRoot(), "bin", "pulumi"), [...args, "--stack", lab.STACK, "--non-interactive", "--color", "never"], {
+  // What a user times: the npm scripts themselves (npm, the launcher script, the Pulumi CLI), on
+  // the bench stack. The config is written first, untimed, as a user's config file already is.
+  const npm = (script: string) => () => {
+    execFileSync("npm", ["run", "-s", script], {
       cwd: ROOT,
-      env: { ...process.env, ...stack.workspace.envVars },
+      env: { ...process.env, ...stack.workspace.envVars, SWARMLAB_STACK: lab.STACK },
       stdio: ["ignore", "ignore", "inherit"],
     });
   };
-  const up = async (size: LabSize) => {
-    await lab.setConfig({ ...lab.baseConfig(), nodes: labNodes(size) });
-    return pulumi("up", "--yes", "--skip-preview");
-  };
+  const configure = (cfg: Record<string, unknown>) => lab.setConfig(cfg);
   const sizes = quick ? [SMALL_LAB] : [SMALL_LAB, BIG_LAB];
   await stack.destroy();
 
@@ -79,11 +78,16 @@ async function main(): Promise<void> {
       baseline("down", size);
       await timed(measure.baseline(size), () => baseline("up", size));
       baseline("down", size);
-      await timed(measure.up(size), await up(size));
-      await timed(measure.noChange(size), await up(size));
-      await timed(measure.preview(size), pulumi("preview"));
-      await timed(measure.destroy(size), pulumi("destroy", "--yes", "--skip-preview"));
+      await configure({ ...lab.baseConfig(), nodes: labNodes(size) });
+      await timed(measure.up(size), npm("up"));
+      await timed(measure.noChange(size), npm("up"));
+      await timed(measure.destroy(size), npm("destroy"));
     }
+    console.error(`run ${run} of ${runs}: the classic lab`);
+    await configure(lab.servicesConfig());
+    await timed(measure.classicUp, npm("up"));
+    await timed(measure.classicNoChange, npm("up"));
+    await timed(measure.classicDestroy, npm("destroy"));
     if (quick) continue;
     console.error(`run ${run} of ${runs}: 100-node graph under mocks`);
     await timed(measure.graph, () => {
@@ -97,9 +101,13 @@ async function main(): Promise<void> {
   for (const [label, xs] of samples) console.log(`| ${label} | ${median(xs).toFixed(1)} | ${spread(xs)} |`);
   const ratios = ratioLines({
     baselineSmall: med(measure.baseline(SMALL_LAB)),
-    swarmlabSmall: med(measure.up(SMALL_LAB)),
+    upSmall: med(measure.up(SMALL_LAB)),
+    noopSmall: med(measure.noChange(SMALL_LAB)),
+    destroySmall: med(measure.destroy(SMALL_LAB)),
     baselineBig: med(measure.baseline(BIG_LAB)),
-    swarmlabBig: med(measure.up(BIG_LAB)),
+    upBig: med(measure.up(BIG_LAB)),
+    noopBig: med(measure.noChange(BIG_LAB)),
+    classicUp: med(measure.classicUp),
   });
   console.log(`\n${ratios.join("\n")}`);
 }

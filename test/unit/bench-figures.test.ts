@@ -22,12 +22,18 @@ describe("benchmark figures", () => {
     expect(spread([9.7, 8.9, 10.6])).toBe("8.9-10.6");
   });
 
-  it("ratios: swarmlab against the plain script, and 10-node against 3-node against the node-count ratio", () => {
-    expect(ratioLines({ baselineSmall: 4, swarmlabSmall: 10, baselineBig: 12, swarmlabBig: 22 })).toEqual([
-      "swarmlab up / plain script, 3 nodes (1 manager, 2 workers): 2.50x",
-      "swarmlab up / plain script, 10 nodes (3 managers, 7 workers): 1.83x",
-      "10-node up / 3-node up: swarmlab 2.20x, plain script 3.00x, for 3.33x the nodes",
+  it("ratios: what a user runs against the plain script, with issue 17's targets, and 10-node against 3-node", () => {
+    const m = { baselineSmall: 5, upSmall: 7, noopSmall: 3.5, destroySmall: 4, baselineBig: 12, upBig: 22, noopBig: 6, classicUp: 21 };
+    expect(ratioLines(m)).toEqual([
+      "npm run up from nothing / plain script, 3 nodes (1 manager, 2 workers): 1.40x (target met), target at most 1.5x",
+      "npm run up with nothing to change / plain script, 3 nodes (1 manager, 2 workers): 0.70x (target missed), target at most 0.6x",
+      "npm run destroy / plain script, 3 nodes (1 manager, 2 workers): 0.80x (target met), target at most 1x",
+      "npm run up from nothing / plain script, 10 nodes (3 managers, 7 workers): 1.83x (target missed), target at most 1.5x",
+      "npm run up with nothing to change / plain script, 10 nodes (3 managers, 7 workers): 0.50x (target met), target at most 1x",
+      "10-node up / 3-node up: swarmlab 3.14x, plain script 2.40x, for 3.33x the nodes",
+      "the classic lab (registry, Traefik, whoami) from nothing: 21.0 s (target met), target under 25 s",
     ]);
-    expect(ratioLines({ baselineSmall: 4, swarmlabSmall: 10, baselineBig: NaN, swarmlabBig: NaN })).toEqual(["swarmlab up / plain script, 3 nodes (1 manager, 2 workers): 2.50x"]);
+    const quick = ratioLines({ ...m, baselineBig: NaN, upBig: NaN, noopBig: NaN, classicUp: NaN });
+    expect(quick).toHaveLength(3);
   });
 });
