@@ -104,6 +104,15 @@ function restoreFrom(d: Decision): string | undefined {
   return file;
 }
 
+/**
+ * The manager a backup was taken on, when it is one of ours (`npm run backup` ends the file name
+ * with it): restored there, the node keeps its own swarm identity instead of another's.
+ */
+function backedUpOn(file: string, managers: BootstrapManager[]): BootstrapManager | undefined {
+  const base = file.split("/").pop() ?? "";
+  return managers.find((m) => base.endsWith(`-${m.name}.tar.gz`));
+}
+
 /** Puts the backup in place on the chosen manager (dockerd stopped meanwhile) and unlocks what it restored. */
 async function restoreOn(m: BootstrapManager, file: string): Promise<void> {
   const archive = fs.readFileSync(file).toString("base64");
@@ -122,7 +131,7 @@ async function converge(inputs: BootstrapInputs, olds?: BootstrapOutputs): Promi
   const { d: decided, reports } = await decide(inputs, olds?.clusterId);
   if (decided.action === "refuse" || decided.action === "wait") throw new Error(`swarm: ${decided.message}`);
   const restore = restoreFrom(decided);
-  const m = inputs.managers.find((x) => x.name === decided.on) as BootstrapManager;
+  const m = (restore && backedUpOn(restore, inputs.managers)) || (inputs.managers.find((x) => x.name === decided.on) as BootstrapManager);
   if (restore) await restoreOn(m, restore);
   // a restored swarm is forced into a new cluster of this manager alone; the other nodes join it
   const d: Decision & { action: "use" | "init" | "force" } = restore ? { action: "force", on: m.name, others: [] } : decided;
