@@ -11,6 +11,7 @@ import { redact, type SshTarget } from "../command/ssh";
 import { parseKeyValues } from "../command/shell";
 import { providerStub } from "../command/stub";
 import { restoreScript } from "./backup";
+import { isLockedBackup, unlockBackup } from "./unlockBackup";
 import { actScript, decideSwarm, parseSurvey, surveyScript, type Decision, type ManagerReport } from "./decision";
 import { applyScript, parseSpec, rotationsDue, unlockScript, updateFlags, type Rotations, type SwarmSettings } from "./settings";
 
@@ -113,16 +114,26 @@ function backedUpOn(file: string, managers: BootstrapManager[]): BootstrapManage
   return managers.find((m) => base.endsWith(`-${m.name}.tar.gz`));
 }
 
-/** Puts the backup in place on the chosen manager (dockerd stopped meanwhile) and unlocks what it restored. */
-async function restoreOn(m: BootstrapManager, file: string): Promise<void> {
-  const archive = fs.readFileSync(file).toString("base64");
-  const res = await runOnce(m.connection, restoreScript(), { stdin: archive, timeoutSeconds: 300 });
-  if (res.code !== 0) throw new Error(`swarm: restoring ${file} on ${m.name} failed: ${res.stderr.trim().split("\n").pop()}`);
-  if (parseKeyValues(res.stdout).state === "locked") {
+/**
+ * Puts the backup in place on the chosen manager (dockerd stopped meanwhile). A backup of a swarm
+ * with autolock is opened here first with SWARMLAB_UNLOCK_KEY (unlockBackup.ts): Docker cannot
+ * force a new cluster from an encrypted state (moby/moby#36852). Returns whether it was locked.
+ */
+async function restoreOn(m: BootstrapManager, file: string): Promise<{ locked: boolean }> {
+  let archive: Buffer = fs.readFileSync(file);
+  const locked = isLockedBackup(archive);
+  if (locked) {
     const key = process.env.SWARMLAB_UNLOCK_KEY;
     if (!key) throw new Error(`swarm: the backup ${file} is of a swarm with autolock: set SWARMLAB_UNLOCK_KEY to its unlock key (the unlockKey output of the stack it came from) and run npm run restore again`);
-    await unlockLocked([m], key);
+    try {
+      archive = unlockBackup(archive, key);
+    } catch (e) {
+      throw new Error(redact(`swarm: ${(e as Error).message}`, [key]));
+    }
   }
+  const res = await runOnce(m.connection, restoreScript(), { stdin: archive.toString("base64"), timeoutSeconds: 300 });
+  if (res.code !== 0) throw new Error(`swarm: restoring ${file} on ${m.name} failed: ${res.stderr.trim().split("\n").pop()}`);
+  return { locked };
 }
 
 async function converge(inputs: BootstrapInputs, olds?: BootstrapOutputs): Promise<BootstrapOutputs> {
@@ -132,15 +143,15 @@ async function converge(inputs: BootstrapInputs, olds?: BootstrapOutputs): Promi
   if (decided.action === "refuse" || decided.action === "wait") throw new Error(`swarm: ${decided.message}`);
   const restore = restoreFrom(decided);
   const m = (restore && backedUpOn(restore, inputs.managers)) || (inputs.managers.find((x) => x.name === decided.on) as BootstrapManager);
-  if (restore) await restoreOn(m, restore);
+  const restored = restore ? await restoreOn(m, restore) : undefined;
   // a restored swarm is forced into a new cluster of this manager alone; the other nodes join it
   const d: Decision & { action: "use" | "init" | "force" } = restore ? { action: "force", on: m.name, others: [] } : decided;
   const settings = inputs.settings ?? { autolock: false };
-  const live = d.action === "use" ? parseSpec(reports.find((r) => r.name === m.name)?.spec) : undefined;
+  const live = d.action === "use" ? parseSpec(reports.find((r) => r.name === m.name)?.spec) : restored ? { autolock: restored.locked } : undefined;
   const then = applyScript(updateFlags(settings, live), rotationsDue(olds?.rotate, inputs.rotate), { autolock: settings.autolock, waitSeconds: inputs.waitSeconds });
   let res;
   try {
-    res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, m, then, settings.autolock), (t, s) => runOnce(t, s, { timeoutSeconds: 180 + inputs.waitSeconds }));
+    res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, { ...m, autolock: restored?.locked }, then, settings.autolock), (t, s) => runOnce(t, s, { timeoutSeconds: 180 + inputs.waitSeconds }));
   } catch (e) {
     throw new Error(redact(`swarm: ${d.action === "use" ? "reading the join tokens" : d.action === "init" ? "docker swarm init" : "docker swarm init --force-new-cluster"} on ${m.name} failed${(e as Error).message}`));
   }

@@ -163,6 +163,8 @@ export interface InitOptions {
   advertiseAddress: string;
   defaultAddrPool?: string;
   dataPathPort?: number;
+  /** Force a new cluster that keeps autolock (a restored backup of a locked swarm: without it, init turns autolock off and drops the key). */
+  autolock?: boolean;
 }
 
 /**
@@ -178,7 +180,7 @@ export function actScript(d: Decision & { action: "use" | "init" | "force" }, o:
     d.action === "init"
       ? [`docker swarm init ${flags.join(" ")} >/dev/null`]
       : d.action === "force"
-        ? [`docker swarm init --force-new-cluster --advertise-addr ${q(o.advertiseAddress)} >/dev/null`]
+        ? [`docker swarm init --force-new-cluster${o.autolock ? " --autolock" : ""} --advertise-addr ${q(o.advertiseAddress)} >/dev/null`]
         : [];
   return [
     ...act,

@@ -169,4 +169,10 @@ describe("the bootstrap scripts", () => {
     expect(r.stdout).toBe("cluster=c-kept\nworker=SWMTKN-1-w\nmanager=SWMTKN-1-m\nunlock=\n");
     expect(calls()).toContain("swarm init --force-new-cluster --advertise-addr 10.0.0.6");
   });
+
+  it("force keeps autolock when asked (a restored backup of a locked swarm: init would turn it off and drop the key)", () => {
+    write("state", "active");
+    run(actScript({ action: "force", on: "m2", others: [] }, { advertiseAddress: "10.0.0.6", autolock: true }));
+    expect(calls()).toContain("swarm init --force-new-cluster --autolock --advertise-addr 10.0.0.6");
+  });
 });
