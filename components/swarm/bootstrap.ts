@@ -148,7 +148,8 @@ async function converge(inputs: BootstrapInputs, olds?: BootstrapOutputs): Promi
   const d: Decision & { action: "use" | "init" | "force" } = restore ? { action: "force", on: m.name, others: [] } : decided;
   const settings = inputs.settings ?? { autolock: false };
   const live = d.action === "use" ? parseSpec(reports.find((r) => r.name === m.name)?.spec) : restored ? { autolock: restored.locked } : undefined;
-  const then = applyScript(updateFlags(settings, live), rotationsDue(olds?.rotate, inputs.rotate), { autolock: settings.autolock, waitSeconds: inputs.waitSeconds });
+  // a swarm made (or restored) by this run has fresh tokens and keys: its triggers are only recorded
+  const then = applyScript(updateFlags(settings, live), olds ? rotationsDue(olds.rotate, inputs.rotate) : [], { autolock: settings.autolock, waitSeconds: inputs.waitSeconds });
   let res;
   try {
     res = await runPlanned({ targets: [m.connection], retrySeconds: inputs.sshRetrySeconds }, actScript(d, { ...m, autolock: restored?.locked }, then, settings.autolock), (t, s) => runOnce(t, s, { timeoutSeconds: 180 + inputs.waitSeconds }));

@@ -119,6 +119,13 @@ describe("bootstrapProvider", () => {
     expect(outs).toMatchObject({ worker: "SWMTKN-1-w1", rotate: { joinTokens: "2" } });
   });
 
+  it("a swarm made by this run only records its rotation triggers (its tokens and keys are new)", async () => {
+    for (const m of names) write(m, "state", "inactive");
+    const { outs } = await provider(() => bootstrapProvider.create(inputs({ settings: { autolock: true }, rotate: { joinTokens: "1", unlockKey: "1", ca: "1" } })));
+    expect(outs).toMatchObject({ clusterId: "c-new", worker: "SWMTKN-1-w", unlockKey: "SWMKEY-1-a", rotate: { joinTokens: "1", unlockKey: "1", ca: "1" } });
+    expect(calls("m1").filter((c) => c.includes("--rotate"))).toEqual([]);
+  });
+
   it("refuses a restore over a live swarm, before anything is changed", async () => {
     const olds = live();
     process.env.SWARMLAB_RESTORE_FROM = "/tmp/backup.tar.gz";
