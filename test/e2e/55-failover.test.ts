@@ -4,19 +4,13 @@
  */
 import { execFileSync, spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, changedKinds, cliEnv, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, up } from "./lab";
+import { CLUSTER, changedKinds, cliEnv, e2eEnabled, eventually, labImages, labStack, nodeDocker, servicesConfig, setConfig, THREE_MANAGERS, up, type LabNode } from "./lab";
 
-type Node = { name: string; role: string; labels?: Record<string, string> };
+type Node = LabNode;
 
 const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-const NODES: Node[] = [
-  { name: "manager1", role: "manager" },
-  { name: "manager2", role: "manager" },
-  { name: "manager3", role: "manager" },
-  { name: "worker1", role: "worker", labels: { zone: "a" } },
-  { name: "worker2", role: "worker", labels: { zone: "b" } },
-];
+const NODES = THREE_MANAGERS;
 
 function config(nodes: Node[] = NODES, swarm: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...servicesConfig(), nodes, swarm: { sshRetrySeconds: 60, ...swarm } };

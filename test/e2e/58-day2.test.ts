@@ -8,17 +8,10 @@ import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER, cliEnv, e2eEnabled, eventually, labImages, nodeDocker, servicesConfig, up, WORK } from "./lab";
+import { CLUSTER, cliEnv, e2eEnabled, eventually, labImages, nodeDocker, servicesConfig, THREE_MANAGERS, up, WORK, type LabNode } from "./lab";
 
-type Node = { name: string; role: string; labels?: Record<string, string> };
-
-const NODES: Node[] = [
-  { name: "manager1", role: "manager" },
-  { name: "manager2", role: "manager" },
-  { name: "manager3", role: "manager" },
-  { name: "worker1", role: "worker", labels: { zone: "a" } },
-  { name: "worker2", role: "worker", labels: { zone: "b" } },
-];
+const NODES = THREE_MANAGERS;
+type Node = LabNode;
 
 function config(swarm: Record<string, unknown> = {}, nodes: Node[] = NODES): Record<string, unknown> {
   return { ...servicesConfig(), nodes, swarm: { sshRetrySeconds: 60, ...swarm } };

@@ -18,3 +18,15 @@ export function e2eEnabled(extra: string[] = []): boolean {
   console.warn(`skipping e2e tests: ${why}`);
   return false;
 }
+
+/** A node of the drills' configurations. */
+export type LabNode = { name: string; role: string; labels?: Record<string, string> };
+
+/** The lab of the failover and day-2 drills: three managers (a quorum that survives one loss), two workers. */
+export const THREE_MANAGERS: LabNode[] = [
+  { name: "manager1", role: "manager" },
+  { name: "manager2", role: "manager" },
+  { name: "manager3", role: "manager" },
+  { name: "worker1", role: "worker", labels: { zone: "a" } },
+  { name: "worker2", role: "worker", labels: { zone: "b" } },
+];
