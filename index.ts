@@ -5,7 +5,7 @@ import { preflight } from "./components/preflight";
 import { ClusterAddons } from "./components/addons";
 import { buildImages } from "./components/stacks/build";
 import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
-import { deployStacks, stacksOutput } from "./components/stacks";
+import { deployStacks, stackImages, stacksOutput } from "./components/stacks";
 import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { readPreviousManagers } from "./components/swarm/previous";
@@ -41,6 +41,12 @@ export = async () => {
   const built = builds.length && services.registryAddress
     ? buildImages(stackFiles, { registry: services.registryAddress, root, auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
     : undefined;
+  // Stacks wait for what they use: the registry only when they build or run images from it;
+  // Traefik's deploy goes on beside them (they need its network, not Traefik itself).
+  const usesRegistry = services.registryAddress
+    ? services.registryAddress.apply((a) => builds.length > 0 || stackImages(stackFiles).some((i) => i.startsWith(`${a}/`)))
+    : pulumi.output(false);
+  const stacksAfter = usesRegistry.apply((uses) => [...swarm.ready, ...services.forStacks, ...(uses ? services.registryReady : [])]);
   const stacks = deployStacks(stackFiles, {
     managers: swarm.managerTargets,
     clusterId: swarm.clusterId,
@@ -51,7 +57,7 @@ export = async () => {
     // and the cluster's overlay MTU for the networks the stacks create (only when not Docker's default)
     defaults: pulumi.all([swarm.modes, swarm.overlayMtu]).apply(([m, mtu]) => ({ endpointMode: m.endpointMode, publishMode: m.publishMode, ...(mtu === undefined ? {} : { overlayMtu: mtu }) })),
     clusterLabels: { "swarmlab.cluster": cfg.name },
-    dependsOn: [...swarm.ready, ...services.ready],
+    dependsOn: stacksAfter,
     images: built,
   }, { deletedWith: swarm.teardownWith }); // a lab removed whole takes its stacks with it
 

@@ -55,8 +55,15 @@ export interface ClusterAddonsArgs {
  * networks, a registry every node can pull from, Traefik as the ingress and the visualizer.
  */
 export class ClusterAddons extends pulumi.ComponentResource {
-  /** What stacks must wait for. */
+  /** Everything the add-ons made, once in place. */
   readonly ready: pulumi.Resource[] = [];
+  /**
+   * What any stack must wait for: side-loaded images, overlay networks (Traefik's included), the
+   * nodes' trust of the registry. Not Traefik's own deploy: stacks deploy beside it.
+   */
+  readonly forStacks: pulumi.Resource[] = [];
+  /** The registry deployed (and logged in to): what a stack whose images are in it waits for too. */
+  readonly registryReady: pulumi.Resource[] = [];
   readonly registryAddress?: pulumi.Output<string>;
   /** The CA engines trust for the registry (registry.tls), to trust it elsewhere too. */
   readonly registryCa?: pulumi.Output<string>;
@@ -85,6 +92,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     if (cfg.images.sideLoad.length) {
       const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
       this.ready.push(...images.loaded);
+      this.forStacks.push(...images.loaded);
     }
     const imagesLoaded = [...swarm.ready, ...this.ready];
 
@@ -93,6 +101,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       ...cfg.networks,
     ].map((n) => new OverlayNetwork(`${name}-net-${n.name}`, { network: n, managers, clusterLabels: labels, defaultMtu: swarm.overlayMtu }, after));
     this.ready.push(...networks);
+    this.forStacks.push(...networks);
 
     const managerAddress = pulumi.output(manager.address);
     const urls: Record<string, pulumi.Output<string>> = {};
@@ -115,6 +124,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
       const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
       const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
       this.ready.push(registry, ...trust);
+      this.forStacks.push(...trust);
+      this.registryReady.push(registry);
       if (auth) {
         // Stacks deploy with --with-registry-auth from whichever manager answers: the deploying
         // manager's own login is what reaches the nodes, so every manager logs in.
@@ -132,6 +143,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
           // the first manager's login had this name before every manager logged in
           }, { parent: this, dependsOn: [registry], deletedWith: swarm.teardownWith, aliases: i === 0 ? [{ name: `${name}-registry-login` }] : [] });
           this.ready.push(login);
+          this.registryReady.push(login);
         }
       }
       this.registryAddress = address;

@@ -32,13 +32,16 @@ export interface PreparedStack {
 export interface ConvergeOptions {
   /** Give up (and fail naming what did not converge) after this many seconds. Default 300. */
   timeoutSeconds?: number;
-  /** Seconds between two looks at the services. Default 2. */
+  /** Seconds between two looks at the services. Default 1. */
   pollSeconds?: number;
-  /** The services must look converged for this long (an update may not have started yet). Default 5. */
+  /**
+   * The services must look converged for this long (an update may not have started yet; a task
+   * that crashes at once has failed by then). Default 3: it is on the path of every deploy.
+   */
   stableSeconds?: number;
 }
 
-export const DEFAULT_CONVERGE: Required<ConvergeOptions> = { timeoutSeconds: 300, pollSeconds: 2, stableSeconds: 5 };
+export const DEFAULT_CONVERGE: Required<ConvergeOptions> = { timeoutSeconds: 300, pollSeconds: 1, stableSeconds: 3 };
 
 export interface ServiceSummary {
   /** Swarm service name: `<stack>_<service>`. */
@@ -240,7 +243,7 @@ export interface StackDeploymentArgs {
   /** Wait this long for a removed stack to be gone. */
   removeTimeoutSeconds?: number;
   /** What the deploy waits for (the ready swarm, networks, images): given to the deploy command itself. */
-  dependsOn?: pulumi.Resource[];
+  dependsOn?: pulumi.Input<pulumi.Resource[]>;
   /** Image overrides known only once resources exist (images swarmlab built, by digest); merged over stack.images. */
   images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }

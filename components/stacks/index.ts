@@ -183,11 +183,16 @@ export interface StacksContext {
   defaults: pulumi.Input<NonNullable<RenderOptions["defaults"]>>;
   /** Labels on every service and object (`swarmlab.cluster=<name>`). */
   clusterLabels?: Record<string, string>;
-  /** What must exist before any stack deploys: the ready swarm, networks, images. */
-  dependsOn: pulumi.Resource[];
+  /** What must exist before any stack deploys: the ready swarm, networks, images (the registry when they use it). */
+  dependsOn: pulumi.Input<pulumi.Resource[]>;
   converge?: ConvergeOptions;
   /** Per stack name: image overrides known only later (images swarmlab built and pushed, by digest). */
   images?: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>;
+}
+
+/** Every image reference the stacks run (their services' images and the overrides). */
+export function stackImages(stacks: PreparedStack[]): string[] {
+  return stacks.flatMap((s) => [...Object.values(s.stack.services).flatMap((svc) => (svc.image === undefined ? [] : [svc.image])), ...Object.values(s.images)]);
 }
 
 /** One StackDeployment per prepared stack, each after ctx.dependsOn. */

@@ -93,26 +93,20 @@ describe.runIf(e2eEnabled())("upgrading swarmlab", () => {
     expect(changedKinds({ resourceChanges: again.changeSummary }), again.stdout).toEqual([]);
   }, 1_200_000);
 
-  it("sees 0 changes in a lab made just before the reorganisation (renamed component types, moved files)", async () => {
+  it("takes over a lab made just before the reorganisation (renamed component types, moved files): nothing created, deleted or replaced", async () => {
     expect(current).toBeDefined();
     await (current as Stack).destroy({ color: "never" });
     await (await earlierVersion(BEFORE_LAYOUT, env)).up({ color: "never" });
     const before = swarmState();
-    // The readiness gates now also read the advertise interface's MTU (swarm.mtu auto): they are
-    // updated in place, and nothing else. A preview cannot know their new output, so what is made
-    // from it (the stacks' compose text) may show as an update there too; never more than that.
+    // Every renamed type has its alias: a missing one would show as a delete and a create. Scripts
+    // that changed since (readiness gates reading the MTU, faster deploy polling) are updated in
+    // place: they are re-run, idempotent, and change nothing in the swarm.
     const preview = await (current as Stack).preview({ color: "never", diff: true });
     expect(changedKinds({ resourceChanges: preview.changeSummary }).filter((k) => k !== "update"), preview.stdout).toEqual([]);
-    const updated: string[] = [];
-    const res = await (current as Stack).up({
-      color: "never",
-      onEvent: (e) => {
-        const m = e.resOutputsEvent?.metadata;
-        if (m && m.op !== "same" && m.op !== "read") updated.push(`${m.op} ${m.urn.split("::").pop()}`);
-      },
-    });
+    const res = await (current as Stack).up({ color: "never" });
     expect(changedKinds(res.summary).filter((k) => k !== "update")).toEqual([]);
-    expect(updated.filter((u) => !/^update .*-ready$/.test(u))).toEqual([]);
     expect(swarmState()).toEqual(before);
+    const again = await (current as Stack).preview({ color: "never", diff: true });
+    expect(changedKinds({ resourceChanges: again.changeSummary }), again.stdout).toEqual([]);
   }, 1_200_000);
 });

@@ -141,3 +141,37 @@ describe("the program refuses bad input before registering anything", () => {
     expect(created).toEqual(expect.arrayContaining(["swarmlab:hosts:DockerLab ok", "swarmlab:swarm:SwarmCluster ok"]));
   });
 });
+
+describe("what the stacks wait for", () => {
+  const deployDeps = (stack: string) =>
+    recorded()
+      .filter((r) => r.name === `stack-${stack}-deploy`)
+      .pop()
+      ?.dependencies.map((u) => u.split("::").pop() as string) ?? [];
+
+  it("networks, images and the registry's trust, never Traefik's deploy; the registry's deploy only for a stack whose images are in it", async () => {
+    const plain = stackFile("plain.yaml", "services: {web: {image: nginx}}\n");
+    const { error } = await runWith({
+      "swarmlab:registry": { enabled: true },
+      "swarmlab:traefik": { enabled: true },
+      "swarmlab:stacks": [{ name: "plain", file: plain }],
+    });
+    expect(error).toBeUndefined();
+    const deps = deployDeps("plain");
+    expect(deps).toEqual(expect.arrayContaining(["lab-nodes", "lab-services-net-traefik-public-create", "lab-services-trust-registry-manager1"]));
+    expect(deps).not.toContain("lab-services-traefik-deploy");
+    expect(deps).not.toContain("lab-services-registry-deploy");
+
+    const address = recorded().find((r) => r.name === "lab-services-trust-registry-manager1")?.inputs.create as string;
+    const registry = /(\d+\.\d+\.\d+\.\d+:5000)/.exec(address)?.[1];
+    expect(registry).toBeDefined();
+    const own = stackFile("own.yaml", `services: {web: {image: "${registry}/web:1"}}\n`);
+    await runWith({
+      "swarmlab:registry": { enabled: true },
+      "swarmlab:traefik": { enabled: true },
+      "swarmlab:stacks": [{ name: "own", file: own }],
+    });
+    expect(deployDeps("own")).toContain("lab-services-registry-deploy");
+    expect(deployDeps("own")).not.toContain("lab-services-traefik-deploy");
+  });
+});
