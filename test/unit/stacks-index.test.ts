@@ -9,7 +9,7 @@ import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
 import { parseStack } from "../../components/stacks/load";
 import { deployInputs, serviceSummary } from "../../components/stacks/deployment";
-import { applyReplicas, loadStacks } from "../../components/stacks";
+import { applyReplicas, loadStacks, stackImages } from "../../components/stacks";
 import { tmpTree } from "../support/tmp";
 
 const stackDir = (files: Record<string, string>) => tmpTree(files, "stack-files-");
@@ -34,6 +34,12 @@ describe("loadStacks", () => {
     });
     const doc = parse(deployInputs({ stack: web }).compose) as { services: Record<string, { image: string; deploy: { replicas?: number } }> };
     expect(doc.services.app).toMatchObject({ image: "swarmlab/whoami:v2", deploy: { replicas: 9 } });
+  });
+
+  it("stackImages: every image the stacks run, overrides included (what tells whether they need the registry)", () => {
+    const root = stackDir({ "stacks/web.yaml": WEB, "stacks/own.yaml": "services:\n  api:\n    image: 10.0.0.5:5000/api:1\n" });
+    const stacks = loadStacks(cluster([{ name: "web", file: "stacks/web.yaml", images: { app: "10.0.0.5:5000/app:2" } }, { name: "own", file: "stacks/own.yaml" }]), root);
+    expect(stackImages(stacks)).toEqual(["swarmlab/whoami:latest", "swarmlab/whoami:latest", "10.0.0.5:5000/app:2", "10.0.0.5:5000/api:1"]);
   });
 
   it("reports the problems of every stack file at once, before anything is deployed", () => {
