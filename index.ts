@@ -5,7 +5,7 @@ import { preflight } from "./components/preflight";
 import { ClusterAddons } from "./components/addons";
 import { buildImages } from "./components/stacks/build";
 import { keepLastOnFailure, reportFailuresOnce } from "./components/outputs";
-import { deployStacks, stackImages, stacksOutput } from "./components/stacks";
+import { deployStacks, registryPort, stackImages, stacksOutput } from "./components/stacks";
 import { exposedRoutes } from "./components/stacks/routes";
 import { SwarmCluster } from "./components/swarm/cluster";
 import { readPreviousManagers } from "./components/swarm/previous";
@@ -41,12 +41,11 @@ export = async () => {
   const built = builds.length && services.registryAddress
     ? buildImages(stackFiles, { registry: services.registryAddress, root, auth: auth && { username: auth.username, password: pulumi.secret(auth.password) } }, { dependsOn: services.ready })
     : undefined;
-  // Stacks wait for what they use: the registry only when they build or run images from it;
-  // Traefik's deploy goes on beside them (they need its network, not Traefik itself).
-  const usesRegistry = services.registryAddress
-    ? services.registryAddress.apply((a) => builds.length > 0 || stackImages(stackFiles).some((i) => i.startsWith(`${a}/`)))
-    : pulumi.output(false);
-  const stacksAfter = usesRegistry.apply((uses) => [...swarm.ready, ...services.forStacks, ...(uses ? services.registryReady : [])]);
+  // Stacks wait for what they use: the registry only when they build images or run images of a
+  // registry on its port (<manager>:5000/app); Traefik's deploy goes on beside them (they need its
+  // network, not Traefik itself). A plain list: the engine skips what depends on a failed resource.
+  const usesRegistry = builds.length > 0 || stackImages(stackFiles).some((i) => registryPort(i) === cfg.registry.port);
+  const stacksAfter = [...swarm.ready, ...services.forStacks, ...(usesRegistry ? services.registryReady : [])];
   const stacks = deployStacks(stackFiles, {
     managers: swarm.managerTargets,
     clusterId: swarm.clusterId,

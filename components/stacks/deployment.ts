@@ -243,7 +243,7 @@ export interface StackDeploymentArgs {
   /** Wait this long for a removed stack to be gone. */
   removeTimeoutSeconds?: number;
   /** What the deploy waits for (the ready swarm, networks, images): given to the deploy command itself. */
-  dependsOn?: pulumi.Input<pulumi.Resource[]>;
+  dependsOn?: pulumi.Resource[];
   /** Image overrides known only once resources exist (images swarmlab built, by digest); merged over stack.images. */
   images?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }

@@ -184,7 +184,7 @@ export interface StacksContext {
   /** Labels on every service and object (`swarmlab.cluster=<name>`). */
   clusterLabels?: Record<string, string>;
   /** What must exist before any stack deploys: the ready swarm, networks, images (the registry when they use it). */
-  dependsOn: pulumi.Input<pulumi.Resource[]>;
+  dependsOn: pulumi.Resource[];
   converge?: ConvergeOptions;
   /** Per stack name: image overrides known only later (images swarmlab built and pushed, by digest). */
   images?: Record<string, pulumi.Input<Record<string, pulumi.Input<string>>>>;
@@ -193,6 +193,13 @@ export interface StacksContext {
 /** Every image reference the stacks run (their services' images and the overrides). */
 export function stackImages(stacks: PreparedStack[]): string[] {
   return stacks.flatMap((s) => [...Object.values(s.stack.services).flatMap((svc) => (svc.image === undefined ? [] : [svc.image])), ...Object.values(s.images)]);
+}
+
+/** The port of the registry an image reference names (`10.0.0.5:5000/app:1` -> 5000), if any. */
+export function registryPort(image: string): number | undefined {
+  // (docker reads a first path component with a port as a registry host)
+  const m = /^[^/]+:(\d+)\//.exec(image);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** One StackDeployment per prepared stack, each after ctx.dependsOn. */

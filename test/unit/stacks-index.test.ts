@@ -9,7 +9,7 @@ import { ConfigError } from "../../components/config/errors";
 import { loadClusterConfig } from "../../components/config/load";
 import { parseStack } from "../../components/stacks/load";
 import { deployInputs, serviceSummary } from "../../components/stacks/deployment";
-import { applyReplicas, loadStacks, stackImages } from "../../components/stacks";
+import { applyReplicas, loadStacks, registryPort, stackImages } from "../../components/stacks";
 import { tmpTree } from "../support/tmp";
 
 const stackDir = (files: Record<string, string>) => tmpTree(files, "stack-files-");
@@ -40,6 +40,9 @@ describe("loadStacks", () => {
     const root = stackDir({ "stacks/web.yaml": WEB, "stacks/own.yaml": "services:\n  api:\n    image: 10.0.0.5:5000/api:1\n" });
     const stacks = loadStacks(cluster([{ name: "web", file: "stacks/web.yaml", images: { app: "10.0.0.5:5000/app:2" } }, { name: "own", file: "stacks/own.yaml" }]), root);
     expect(stackImages(stacks)).toEqual(["swarmlab/whoami:latest", "swarmlab/whoami:latest", "10.0.0.5:5000/app:2", "10.0.0.5:5000/api:1"]);
+    expect(stackImages(stacks).map(registryPort)).toEqual([undefined, undefined, 5000, 5000]);
+    expect(registryPort("registry.lan:5443/team/app@sha256:abc")).toBe(5443);
+    expect(registryPort("nginx:1.27")).toBeUndefined();
   });
 
   it("reports the problems of every stack file at once, before anything is deployed", () => {
