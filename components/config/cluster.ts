@@ -97,10 +97,16 @@ export const traefikSchema = z
   .strict();
 export type TraefikConfig = z.infer<typeof traefikSchema>;
 
+/**
+ * swarmlab's own board (images/board; built by tools/offline/images.sh, or `docker build -t
+ * swarmlab/board:<version> images/board`): the default visualizer. The tag is images/board/package.json's version.
+ */
+export const BOARD_IMAGE = "swarmlab/board:0.1.0";
+
 export const visualizerSchema = z
   .object({
     enabled: z.boolean().default(false),
-    image: imageReference.default("dockersamples/visualizer"),
+    image: imageReference.default(BOARD_IMAGE).describe("the board (default) or another visualizer listening on 8080, e.g. dockersamples/visualizer"),
     port: z.number().int().min(1).max(65535).default(8081),
   })
   .strict();
