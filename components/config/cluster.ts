@@ -111,6 +111,20 @@ export const visualizerSchema = z
   })
   .strict();
 
+/**
+ * The board's image is built by the project (images/board), not served by a registry: enabled without being
+ * side-loaded, every node would try to pull it and fail. A warning, not an error: it may be on the nodes already.
+ */
+export function visualizerWarnings(cfg: Pick<ClusterConfig, "visualizer" | "images">, source: string): string[] {
+  const { enabled, image } = cfg.visualizer;
+  if (!enabled || !image.startsWith("swarmlab/board:") || cfg.images.sideLoad.includes(image)) return [];
+  return [
+    `${source}: swarmlab:visualizer.image: ${image} is built by swarmlab, not pulled from a registry: build it ` +
+      `(bash tools/offline/images.sh --only board, or docker build -t ${image} images/board) and list it in swarmlab:images.sideLoad, ` +
+      `or the nodes cannot start the board (or choose image: dockersamples/visualizer)`,
+  ];
+}
+
 /** A rotation trigger: any value; a change of value rotates. */
 const trigger = z.union([z.string(), z.number(), z.boolean()]).optional();
 
