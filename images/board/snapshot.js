@@ -42,13 +42,17 @@ function serviceColor(name) {
   return `hsl(${h % 360} 65% 45%)`;
 }
 
-/** The Traefik routers declared by services' labels: `traefik.http.routers.<router>.rule` (and its entrypoints). */
+/**
+ * The Traefik routers declared by services' labels: `traefik.http.routers.<router>.rule` (and its
+ * entrypoints) of the services with `traefik.enable=true` (swarmlab's Traefik runs with
+ * exposedByDefault=false: the others are not routed).
+ */
 function traefikRoutes(services) {
   const routes = [];
   for (const s of services) {
     const labels = (s.Spec && s.Spec.Labels) || {};
     const service = (s.Spec && s.Spec.Name) || s.ID || "";
-    if (labels["traefik.enable"] === "false") continue;
+    if (labels["traefik.enable"] !== "true") continue;
     for (const [key, rule] of Object.entries(labels)) {
       const m = /^traefik\.http\.routers\.([^.]+)\.rule$/.exec(key);
       if (!m) continue;

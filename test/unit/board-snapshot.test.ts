@@ -122,9 +122,10 @@ describe("buildSnapshot", () => {
 });
 
 describe("traefikRoutes and errorSnapshot", () => {
-  it("reads every router of a service, sorted", () => {
+  it("reads every router of an enabled service, sorted; services without traefik.enable=true are not routed", () => {
     const routes = traefikRoutes([
-      { Spec: { Name: "web", Labels: { "traefik.http.routers.b.rule": "Path(`/b`)", "traefik.http.routers.a.rule": "Path(`/a`)", "traefik.http.routers.a.middlewares": "x" } } },
+      { Spec: { Name: "off", Labels: { "traefik.http.routers.off.rule": "Path(`/off`)" } } },
+      { Spec: { Name: "web", Labels: { "traefik.enable": "true", "traefik.http.routers.b.rule": "Path(`/b`)", "traefik.http.routers.a.rule": "Path(`/a`)", "traefik.http.routers.a.middlewares": "x" } } },
       { Spec: { Name: "plain" } },
     ]);
     expect(routes.map((r) => [r.router, r.rule, r.service, r.entrypoints, r.tls])).toEqual([
