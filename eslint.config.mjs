@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -11,6 +12,13 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+  {
+    // The board's image runs its JavaScript as is (CommonJS on Node.js, a plain script in the browser).
+    files: ["images/board/*.js"],
+    languageOptions: { sourceType: "commonjs", globals: globals.node },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  { files: ["images/board/public/*.js"], languageOptions: { sourceType: "script", globals: globals.browser } },
   {
     // Tests poke at parsed YAML documents; public types stay free of `any`.
     files: ["test/**/*.ts"],

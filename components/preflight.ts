@@ -6,7 +6,7 @@
  * provider, the images to side-load, the ssh hosts' key file) and last the one probe that runs something (the throw-away
  * container of `hosts.privileged: auto`). Each failure is a ConfigError: one line per problem.
  */
-import type { ClusterConfig } from "./config/cluster";
+import { type ClusterConfig, visualizerWarnings } from "./config/cluster";
 import type { SshHosts } from "./config/hosts";
 import { crossCheck } from "./stacks/crossChecks";
 import { ConfigError, gatherProblems, type Problem } from "./config/errors";
@@ -58,7 +58,7 @@ async function checkInput(raw: Record<string, string>, opts: PreflightOptions): 
   const warnings = configWarnings(raw, source);
   const cfg = loadClusterConfig(raw, source); // first: the rest depends on it
   const quorum = checkQuorum(await opts.previousManagers(), cfg.nodes);
-  warnings.push(...quorum.warnings);
+  warnings.push(...quorum.warnings, ...visualizerWarnings(cfg, source));
   const problems: Problem[] = quorum.errors.map((message) => ({ source, path: "swarmlab:nodes", message }));
   const { prepared: stackFiles, problems: stackProblems } = collectStacks(cfg, root, { configSource: source, env: opts.env });
   problems.push(...stackProblems, ...crossCheck(cfg, stackFiles));

@@ -89,7 +89,10 @@ export function traefikCompose(cfg: TraefikConfig, pinnedManager: string): strin
   return JSON.stringify(doc, null, 2);
 }
 
-/** The visualizer (dockersamples/visualizer): on a manager, the docker socket read-only. */
+/**
+ * The visualizer: swarmlab's board by default (or dockersamples/visualizer, also on 8080), one replica on a
+ * manager (it reads nodes, services and tasks, which only managers answer), the docker socket read-only.
+ */
 export function visualizerCompose(cfg: { image: string; port: number }): string {
   return JSON.stringify(
     {

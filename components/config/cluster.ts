@@ -97,13 +97,33 @@ export const traefikSchema = z
   .strict();
 export type TraefikConfig = z.infer<typeof traefikSchema>;
 
+/**
+ * swarmlab's own board (images/board; built by tools/offline/images.sh, or `docker build -t
+ * swarmlab/board:<version> images/board`): the default visualizer. The tag is images/board/package.json's version.
+ */
+export const BOARD_IMAGE = "swarmlab/board:0.1.0";
+
 export const visualizerSchema = z
   .object({
     enabled: z.boolean().default(false),
-    image: imageReference.default("dockersamples/visualizer"),
+    image: imageReference.default(BOARD_IMAGE).describe("the board (default) or another visualizer listening on 8080, e.g. dockersamples/visualizer"),
     port: z.number().int().min(1).max(65535).default(8081),
   })
   .strict();
+
+/**
+ * The board's image is built by the project (images/board), not served by a registry: enabled without being
+ * side-loaded, every node would try to pull it and fail. A warning, not an error: it may be on the nodes already.
+ */
+export function visualizerWarnings(cfg: Pick<ClusterConfig, "visualizer" | "images">, source: string): string[] {
+  const { enabled, image } = cfg.visualizer;
+  if (!enabled || !image.startsWith("swarmlab/board:") || cfg.images.sideLoad.includes(image)) return [];
+  return [
+    `${source}: swarmlab:visualizer.image: ${image} is built by swarmlab, not pulled from a registry: build it ` +
+      `(bash tools/offline/images.sh --only board, or docker build -t ${image} images/board) and list it in swarmlab:images.sideLoad, ` +
+      `or the nodes cannot start the board (or choose image: dockersamples/visualizer)`,
+  ];
+}
 
 /** A rotation trigger: any value; a change of value rotates. */
 const trigger = z.union([z.string(), z.number(), z.boolean()]).optional();

@@ -3,9 +3,11 @@
  * as rendered for the swarm.
  */
 import bcrypt from "bcryptjs";
+import * as fs from "fs";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { traefikSchema } from "../../components/config/cluster";
+import { BOARD_IMAGE, traefikSchema, visualizerSchema } from "../../components/config/cluster";
 import { htpasswdLine } from "../../components/addons/registry";
 import { TRAEFIK_STACK, dashboardLabels, traefikArgs, traefikCompose, visualizerCompose } from "../../components/addons/traefik";
 import { DNSRR, rendered, VIP } from "../support/systemStacks";
@@ -171,5 +173,18 @@ describe("visualizerCompose", () => {
     const mesh = parse((await rendered("swarmlab-visualizer", text, VIP)).yaml);
     expect(mesh.services.visualizer.ports).toEqual([{ mode: "ingress", protocol: "tcp", published: 8081, target: 8080 }]);
     expect(mesh.services.visualizer.deploy.endpoint_mode).toBe("vip");
+  });
+
+  it("runs swarmlab's board by default, the same way; its tag is the board's package version", () => {
+    const cfg = visualizerSchema.parse({ enabled: true });
+    expect(cfg.image).toBe(BOARD_IMAGE);
+    const version = JSON.parse(fs.readFileSync(path.join(__dirname, "../../images/board/package.json"), "utf8")).version;
+    expect(BOARD_IMAGE).toBe(`swarmlab/board:${version}`);
+    const svc = JSON.parse(visualizerCompose(cfg)).services.visualizer;
+    expect(svc.image).toBe("swarmlab/board:" + version);
+    expect(svc.volumes).toEqual(["/var/run/docker.sock:/var/run/docker.sock:ro"]);
+    expect(svc.deploy.placement.constraints).toEqual(["node.role == manager"]);
+    // the old visualizer stays selectable
+    expect(visualizerSchema.parse({ enabled: true, image: "dockersamples/visualizer" }).image).toBe("dockersamples/visualizer");
   });
 });

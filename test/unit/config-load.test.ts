@@ -70,7 +70,7 @@ describe("loadClusterConfig: the dev stack", () => {
         dashboardPort: 8080,
         dashboard: true,
       },
-      visualizer: { enabled: false, image: "dockersamples/visualizer", port: 8081 },
+      visualizer: { enabled: false, image: "swarmlab/board:0.1.0", port: 8081 },
       images: { sideLoad: [] },
       stacks: [{ name: "whoami", file: "stacks/whoami.yaml", images: {} }],
     });

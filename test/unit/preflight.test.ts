@@ -92,4 +92,21 @@ describe("preflight: input first, then the machine", () => {
     expect(checked.sideLoadIds).toEqual({ "app:1": "sha256:abc" });
     expect(checked.warnings).toEqual(['Pulumi.dev.yaml: swarmlb:nodes: the namespace "swarmlb" looks like a typo of "swarmlab": this key is ignored (swarmlab reads only swarmlab:* keys)']);
   });
+
+  it("warns when the board (the default visualizer) is enabled but not side-loaded: no registry serves it", async () => {
+    const hosts = { kind: "docker-lab", privileged: true };
+    const bare = await run({ "swarmlab:visualizer": { enabled: true }, "swarmlab:hosts": hosts }, { imageId: () => "sha256:abc" });
+    expect(bare.warnings).toEqual([
+      "Pulumi.dev.yaml: swarmlab:visualizer.image: swarmlab/board:0.1.0 is built by swarmlab, not pulled from a registry: build it " +
+        "(bash tools/offline/images.sh --only board, or docker build -t swarmlab/board:0.1.0 images/board) and list it in swarmlab:images.sideLoad, " +
+        "or the nodes cannot start the board (or choose image: dockersamples/visualizer)",
+    ]);
+    const loaded = await run(
+      { "swarmlab:visualizer": { enabled: true }, "swarmlab:images": { sideLoad: ["swarmlab/board:0.1.0"] }, "swarmlab:hosts": hosts },
+      { imageId: () => "sha256:abc" },
+    );
+    expect(loaded.warnings).toEqual([]);
+    const classic = await run({ "swarmlab:visualizer": { enabled: true, image: "dockersamples/visualizer" }, "swarmlab:hosts": hosts }, { imageId: () => "sha256:abc" });
+    expect(classic.warnings).toEqual([]);
+  });
 });

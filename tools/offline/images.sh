@@ -13,13 +13,15 @@
 #   whoami    swarmlab/whoami:latest     tools/offline/images/whoami (Go, stdlib only), and
 #             swarmlab/whoami:v2         the same binary, variant label/env v2
 #   traefik   swarmlab/traefik:<version> tools/offline/images/traefik (Go module proxy build)
+#   board     swarmlab/board:<version>   images/board (the product's swarm board: Debian's nodejs;
+#                                        the version is images/board/package.json's)
 #
 # Each image carries the label swarmlab.inputs=<hash of its inputs: Dockerfile,
 # files, base image id, Go version, ...>; an image whose tag already has that
 # label is not rebuilt. Go binaries are cached as
 # $SWARMLAB_CACHE/bin/<name>-<version>-<hash>. A second run rebuilds nothing.
 #
-# Usage: tools/offline/images.sh [--only base,node,registry,whoami,traefik] [--force]
+# Usage: tools/offline/images.sh [--only base,node,registry,whoami,traefik,board] [--force]
 # Env:   SWARMLAB_CACHE (default ~/.cache/swarmlab), SWARMLAB_BASE_IMAGE,
 #        SWARMLAB_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 # Writes $SWARMLAB_CACHE/images.env (SWARMLAB_*_IMAGE=...) for tests to source.
@@ -43,8 +45,11 @@ TRAEFIK_MOD_DIR=$OFFLINE_IMAGES/traefik/build
 # The version is pinned in one place: the wrapper module's go.mod.
 TRAEFIK_VERSION=$(awk '$1 == "require" && $2 == "github.com/traefik/traefik/v3" { print $3 }' "$TRAEFIK_MOD_DIR/go.mod")
 TRAEFIK_IMAGE=swarmlab/traefik:$TRAEFIK_VERSION
+BOARD_DIR=$ROOT/images/board
+BOARD_VERSION=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$BOARD_DIR/package.json")
+BOARD_IMAGE=swarmlab/board:$BOARD_VERSION
 
-ALL_STEPS=(base node registry whoami traefik)
+ALL_STEPS=(base node registry whoami traefik board)
 
 die() {
 	echo "images.sh: $*" >&2
@@ -72,8 +77,8 @@ else
 	for s in "${only_list[@]}"; do
 		case " ${ALL_STEPS[*]} " in *" $s "*) WANT[$s]=1 ;; *) die "--only: unknown image '$s' (known: ${ALL_STEPS[*]})" ;; esac
 	done
-	# node, registry and traefik are built FROM the base image.
-	if [ -n "${WANT[node]:-}${WANT[registry]:-}${WANT[traefik]:-}" ]; then WANT[base]=1; fi
+	# node, registry, traefik and board are built FROM the base image.
+	if [ -n "${WANT[node]:-}${WANT[registry]:-}${WANT[traefik]:-}${WANT[board]:-}" ]; then WANT[base]=1; fi
 fi
 
 mkdir -p "$CACHE" "$BIN_DIR" "$LOG_DIR"
@@ -254,6 +259,11 @@ step_from_base() { # <name> <image> <folder> <files in the folder...>
 
 step_node() { step_from_base node "$NODE_IMAGE" "$ROOT/images/node" Dockerfile entrypoint.sh; } # the product's lab node
 step_registry() { step_from_base registry "$REGISTRY_IMAGE" "$OFFLINE_IMAGES/registry" Dockerfile config.yml; }
+step_board() { # the product's board (the default visualizer image)
+	[ -n "$BOARD_VERSION" ] || die "cannot read the board's version from $BOARD_DIR/package.json"
+	step_from_base board "$BOARD_IMAGE" "$BOARD_DIR" Dockerfile .dockerignore package.json server.js snapshot.js \
+		public/index.html public/board.js public/board.css
+}
 
 step_whoami() {
 	need_go
@@ -315,13 +325,14 @@ SWARMLAB_WHOAMI_IMAGE=$WHOAMI_IMAGE
 SWARMLAB_WHOAMI_V2_IMAGE=$WHOAMI_V2_IMAGE
 SWARMLAB_TRAEFIK_IMAGE=$TRAEFIK_IMAGE
 SWARMLAB_TRAEFIK_VERSION=$TRAEFIK_VERSION
+SWARMLAB_BOARD_IMAGE=$BOARD_IMAGE
 EOF
 mv -f "$env_file.tmp" "$env_file"
 
 echo
 printf '%-28s %-14s %9s  %s\n' IMAGE ID SIZE STEP
 for entry in "base $BASE_IMAGE" "node $NODE_IMAGE" "registry $REGISTRY_IMAGE" "whoami $WHOAMI_IMAGE" \
-	"whoami $WHOAMI_V2_IMAGE" "traefik $TRAEFIK_IMAGE"; do
+	"whoami $WHOAMI_V2_IMAGE" "traefik $TRAEFIK_IMAGE" "board $BOARD_IMAGE"; do
 	read -r s tag <<<"$entry"
 	[ -n "${WANT[$s]:-}" ] || continue
 	info=$(docker image inspect -f '{{.Id}} {{.Size}}' "$tag" 2>/dev/null) || {
