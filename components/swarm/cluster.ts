@@ -9,9 +9,13 @@ import { parseKeyValues } from "../command/shell";
 import * as scripts from "./scripts";
 import { overlayMtu, parseMtu } from "./mtu";
 
-/** In a preview, `fallback` where `o` is not known yet; in an update, `o` itself. */
-function knownOr(o: pulumi.Output<number | undefined>, fallback: number | undefined): pulumi.Output<number | undefined> {
-  if (!pulumi.runtime.isDryRun()) return o;
+/**
+ * The value of `o` without its resource dependencies (and `fallback` while it is unknown, in a
+ * preview). The overlay MTU is read by the readiness gates, but the networks made from it must not
+ * depend on them: a network is replaced (delete first) when an input it depends on may change, and
+ * a node container replaced would then take down a network its services still use.
+ */
+function valueOnly(o: pulumi.Output<number | undefined>, fallback: number | undefined): pulumi.Output<number | undefined> {
   // isKnown and promise() are the SDK's own (OutputImpl), left out of its typings.
   const impl = o as unknown as { isKnown?: Promise<boolean>; promise?: () => Promise<number | undefined> };
   if (!impl.isKnown || !impl.promise) return o;
@@ -128,7 +132,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
     });
     // A preview of a lab made before this setting re-runs the readiness gates, so their output is
     // unknown there: the preview assumes Docker's default rather than show every network replaced.
-    this.overlayMtu = knownOr(mtu, undefined);
+    this.overlayMtu = valueOnly(mtu, undefined);
 
     // Not after the managers' readiness gates: one lost manager must not hold back the decision,
     // which needs only the managers that answer (it waits for silent ones only when it must).
