@@ -30,16 +30,16 @@ export interface SwarmClusterArgs {
   previousManagers?: string[];
 }
 
-/** The day-2 settings the swarm resource applies (unset ones stay as the swarm has them). */
+/** The day-2 settings the swarm resource applies (unset ones stay as the swarm has them; Pulumi drops undefined inputs). */
 function settingsOf(c: SwarmConfig): SwarmSettings {
   const { autolock, certExpiry, dispatcherHeartbeat, taskHistoryLimit, snapshotInterval, maxSnapshots } = c;
-  return JSON.parse(JSON.stringify({ autolock, certExpiry, dispatcherHeartbeat, taskHistoryLimit, snapshotInterval, maxSnapshots })) as SwarmSettings;
+  return { autolock, certExpiry, dispatcherHeartbeat, taskHistoryLimit, snapshotInterval, maxSnapshots };
 }
 
 /** Rotation triggers as text (only their changes matter). */
 function rotationsOf(c: SwarmConfig): Rotations {
   const text = (v: unknown) => (v === undefined ? undefined : String(v));
-  return JSON.parse(JSON.stringify({ unlockKey: text(c.rotateUnlockKey), joinTokens: text(c.rotateJoinTokens), ca: text(c.rotateCA) })) as Rotations;
+  return { unlockKey: text(c.rotateUnlockKey), joinTokens: text(c.rotateJoinTokens), ca: text(c.rotateCA) };
 }
 
 export interface NodeTableRow {
