@@ -16,6 +16,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as YAML from "yaml";
+import { loadClusterConfig } from "../../components/config/load";
 import { labBlocks, missingLines, parseLabPage, substitute, substituteValues, type LabStep } from "../support/labGuide";
 import { docker, dropOwnStack, e2eEnabled, labImages, labelledObjects, ownStack, ROOT, toConfigMap } from "./lab";
 
@@ -47,6 +49,20 @@ describe("the lab guide: pages, index and translations", () => {
       expect(en.some((s) => s.kind === "run"), p).toBe(true);
       expect(en.some((s) => s.kind === "expect"), p).toBe(true);
       expect(labBlocks(parseLabPage(read("fr", p), `fr/${p}`)), `fr/${p} against en/${p}`).toEqual(labBlocks(en));
+    }
+  });
+
+  it("every config the pages lead to is a valid swarmlab configuration of the dev stack, with stack files that exist", () => {
+    const dev = (YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+    const cfg: Record<string, unknown> = { ...dev };
+    for (const p of pages("en")) {
+      for (const step of parseLabPage(read("en", p), `en/${p}`)) {
+        if (step.kind !== "config") continue;
+        Object.assign(cfg, step.values);
+        const raw = Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        const parsed = loadClusterConfig(raw, `docs/labs/en/${p}:${step.line}`);
+        for (const st of parsed.stacks) expect(fs.existsSync(path.join(ROOT, st.file)), `${p}: ${st.file}`).toBe(true);
+      }
     }
   });
 });
