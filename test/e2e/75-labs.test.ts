@@ -4,12 +4,15 @@
  * applied to the stack's config, each `sh lab` block runs in a shell at the project's root (so
  * `npm run up`, `npm run ssh`, `npm run status`, `npm run push` target that stack), and the
  * `text expect` block after it must match the output. The French pages must hold exactly the same
- * blocks as their English twins. (The convention: test/support/labGuide.ts, docs/labs/README.md.)
+ * blocks as their English twins. Each `text board` block is matched against what the board
+ * (swarmlab's own, the default visualizer image) serves at that point, read from its /api/snapshot
+ * (the data its page draws) at the stack's `urls.visualizer`. (The convention:
+ * test/support/labGuide.ts, docs/labs/README.md.)
  *
  * What differs from a learner's machine, and only that (explicit here, never in the pages): the
  * cluster name, subnet and node image of this lab; images from Docker Hub replaced by the ones
- * tools/offline/images.sh builds (side-loaded into the nodes); the board (visualizer) by a stand-in
- * answering on its port; and the lab's container names (`lab-worker2` is `labs-worker2` here).
+ * tools/offline/images.sh builds (side-loaded into the nodes, the board's among them: no registry
+ * here to pull it from); and the lab's container names (`lab-worker2` is `labs-worker2` here).
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -18,13 +21,14 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as YAML from "yaml";
 import { loadClusterConfig } from "../../components/config/load";
-import { labBlocks, missingLines, parseLabPage, substitute, substituteValues, type LabStep } from "../support/labGuide";
+import type { Snapshot } from "../../images/board/snapshot";
+import { boardText, labBlocks, missingLines, parseLabPage, substitute, substituteValues, type LabStep } from "../support/labGuide";
 import { docker, dropOwnStack, e2eEnabled, labImages, labelledObjects, ownStack, ROOT, toConfigMap } from "./lab";
 
 const NAME = "labs";
 const SUBNET = "172.31.200.0/24";
 const DOCS = path.join(ROOT, "docs/labs");
-const BOARD_STAND_IN = "swarmlab/visualizer-standin:labs";
+const BOARD = labImages().SWARMLAB_BOARD_IMAGE ?? "swarmlab/board:0.1.0";
 
 const pages = (lang: string) =>
   fs
@@ -67,6 +71,8 @@ describe("the lab guide: pages, index and translations", () => {
   });
 });
 
+const tagOf = (image: string) => image.slice(image.lastIndexOf(":") + 1);
+
 /** Public images the pages name, and what stands in for each here; the lab's container prefix. */
 function standIns(): Record<string, string> {
   const img = labImages();
@@ -74,6 +80,9 @@ function standIns(): Record<string, string> {
     "traefik/whoami": img.SWARMLAB_WHOAMI_IMAGE,
     "traefik/whoami:latest": img.SWARMLAB_WHOAMI_IMAGE,
     "traefik/whoami:v1.10": img.SWARMLAB_WHOAMI_V2_IMAGE,
+    // the board's cards show a tag alone: the pushed and the updated image's
+    "whoami_whoami:v1.10": `whoami_whoami:${tagOf(img.SWARMLAB_WHOAMI_V2_IMAGE)}`,
+    "hello:v1.10": `hello:${tagOf(img.SWARMLAB_WHOAMI_V2_IMAGE)}`,
     "lab-manager1": `${NAME}-manager1`,
     "lab-worker1": `${NAME}-worker1`,
     "lab-worker2": `${NAME}-worker2`,
@@ -87,10 +96,9 @@ function adapt(cfg: Record<string, unknown>): Record<string, unknown> {
   const on = (k: string) => c[k] && typeof c[k] === "object";
   c.name = NAME;
   c.hosts = { ...((c.hosts as object) ?? {}), kind: "docker-lab", image: img.SWARMLAB_NODE_IMAGE, subnet: SUBNET };
-  c.images = { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE, img.SWARMLAB_WHOAMI_V2_IMAGE, BOARD_STAND_IN] };
+  c.images = { sideLoad: [img.SWARMLAB_REGISTRY_IMAGE, img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_WHOAMI_IMAGE, img.SWARMLAB_WHOAMI_V2_IMAGE, BOARD] };
   if (on("registry")) c.registry = { ...(c.registry as object), image: img.SWARMLAB_REGISTRY_IMAGE };
   if (on("traefik")) c.traefik = { ...(c.traefik as object), image: img.SWARMLAB_TRAEFIK_IMAGE };
-  if (on("visualizer")) c.visualizer = { ...(c.visualizer as object), image: BOARD_STAND_IN };
   if (Array.isArray(c.stacks)) {
     c.stacks = (c.stacks as Record<string, unknown>[]).map((s) => ({ ...s, images: { "traefik/whoami": img.SWARMLAB_WHOAMI_IMAGE, ...((s.images as object) ?? {}) } }));
   }
@@ -109,8 +117,7 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
     stack = own.stack;
     work = own.work;
     env = { ...process.env, ...own.env, SWARMLAB_STACK: NAME, FORCE_COLOR: "0" };
-    // the board's image cannot be fetched here: a stand-in built from whoami answers on its port (8080)
-    spawnSync("docker", ["build", "-q", "-t", BOARD_STAND_IN, "-"], { input: `FROM ${labImages().SWARMLAB_WHOAMI_IMAGE}\nENV WHOAMI_PORT_NUMBER=8080\n`, encoding: "utf8" });
+    expect(spawnSync("docker", ["image", "inspect", BOARD], { stdio: "ignore" }).status, `the board's image ${BOARD} (bash tools/offline/images.sh --only board)`).toBe(0);
   }, 300_000);
 
   afterAll(async () => {
@@ -122,7 +129,6 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
       const [kind, name] = o.split(" ");
       spawnSync("docker", kind === "container" ? ["rm", "-f", name] : [kind, "rm", name], { stdio: "ignore" });
     }
-    spawnSync("docker", ["rmi", BOARD_STAND_IN], { stdio: "ignore" });
     console.log(`lab guide timings (s): ${JSON.stringify(timings)}`);
   }, 300_000);
 
@@ -160,12 +166,37 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
     }
   }
 
+  /** The board's picture as text, read where the learner opens it (the stack's `urls.visualizer`). */
+  async function boardNow(): Promise<string> {
+    const urls = (await stack!.outputs()).urls?.value as Record<string, string> | undefined;
+    if (!urls?.visualizer) return "no board: the stack has no urls.visualizer output";
+    try {
+      const res = await fetch(new URL("api/snapshot", urls.visualizer), { signal: AbortSignal.timeout(10_000) });
+      return res.ok ? boardText((await res.json()) as Snapshot) : `the board answered ${res.status}`;
+    } catch (e) {
+      return `the board does not answer at ${urls.visualizer}: ${(e as Error).message}`;
+    }
+  }
+
+  async function board(step: Extract<LabStep, { kind: "board" }>, where: string): Promise<void> {
+    const expected = step.expect.map((l) => substitute(l, standIns()));
+    const deadline = Date.now() + step.waitSeconds * 1000;
+    for (;;) {
+      const text = await boardNow();
+      const missing = missingLines(expected, text);
+      if (missing.length === 0) return;
+      if (Date.now() >= deadline) throw new Error(`${where}: the board does not show:\n  ${missing.join("\n  ")}\n--- the board shows:\n${text}`);
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+
   for (const page of fs.existsSync(path.join(DOCS, "en")) ? pages("en") : []) {
     it(`en/${page}`, async () => {
       const t = Date.now();
       for (const step of parseLabPage(read("en", page), `en/${page}`)) {
         if (step.kind === "config") await apply(step);
         else if (step.kind === "run") await run(step, `docs/labs/en/${page}:${step.line}`);
+        else if (step.kind === "board") await board(step, `docs/labs/en/${page}:${step.line}`);
       }
       timings[page.slice(0, 2)] = Math.round((Date.now() - t) / 1000);
     }, 900_000);

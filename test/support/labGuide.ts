@@ -11,14 +11,20 @@
  * - ```text expect       lines that must appear in the output (stdout and stderr) of the commands
  *                        block right before it, in any order; blanks are collapsed, and `...`
  *                        stands for any text.
+ * - ```text board        what the board (visualizer) shows at that point, as text: lines that must
+ *                        appear in boardText() of the board's own /api/snapshot, in any order (the
+ *                        same matching). Read again every 3 s, up to `wait=N` seconds (default 60):
+ *                        the board follows the swarm live.
  * Every other fenced block is prose for the reader and is not run.
  */
 import * as YAML from "yaml";
+import type { Snapshot } from "../../images/board/snapshot";
 
 export type LabStep =
   | { kind: "config"; line: number; text: string; values: Record<string, unknown> }
   | { kind: "run"; line: number; text: string; commands: string[]; waitSeconds: number; expect: string[] }
-  | { kind: "expect"; line: number; text: string };
+  | { kind: "expect"; line: number; text: string }
+  | { kind: "board"; line: number; text: string; expect: string[]; waitSeconds: number };
 
 interface Fence {
   info: string;
@@ -68,6 +74,9 @@ export function parseLabPage(markdown: string, file = "page"): LabStep[] {
   for (const f of fences(markdown)) {
     const [lang, ...attrs] = f.info.split(/\s+/);
     const where = `${file}:${f.line}`;
+    const wait = attrs.find((a) => a.startsWith("wait="));
+    const waitSeconds = wait ? Number(wait.slice("wait=".length)) : undefined;
+    if (waitSeconds !== undefined && (!Number.isInteger(waitSeconds) || waitSeconds < 0)) throw new Error(`${where}: wait= takes a number of seconds, got ${wait}`);
     if (attrs.includes("lab-config")) {
       if (lang !== "yaml") throw new Error(`${where}: a lab-config block is yaml (\`\`\`yaml lab-config)`);
       const values = YAML.parse(f.body) as unknown;
@@ -77,12 +86,14 @@ export function parseLabPage(markdown: string, file = "page"): LabStep[] {
       steps.push({ kind: "config", line: f.line, text: f.body, values: values as Record<string, unknown> });
     } else if (attrs.includes("lab")) {
       if (lang !== "sh") throw new Error(`${where}: a lab commands block is sh (\`\`\`sh lab)`);
-      const wait = attrs.find((a) => a.startsWith("wait="));
-      const waitSeconds = wait ? Number(wait.slice("wait=".length)) : 0;
-      if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw new Error(`${where}: wait= takes a number of seconds, got ${wait}`);
       const commands = commandsOf(f.body);
       if (commands.length === 0) throw new Error(`${where}: a lab commands block without a command`);
-      steps.push({ kind: "run", line: f.line, text: f.body, commands, waitSeconds, expect: [] });
+      steps.push({ kind: "run", line: f.line, text: f.body, commands, waitSeconds: waitSeconds ?? 0, expect: [] });
+    } else if (attrs.includes("board")) {
+      if (lang !== "text") throw new Error(`${where}: a board block is text (\`\`\`text board)`);
+      const expect = f.body.split("\n").filter((l) => l.trim() !== "");
+      if (expect.length === 0) throw new Error(`${where}: a board block without a line`);
+      steps.push({ kind: "board", line: f.line, text: f.body, expect, waitSeconds: waitSeconds ?? 60 });
     } else if (attrs.includes("expect")) {
       if (lang !== "text") throw new Error(`${where}: an expect block is text (\`\`\`text expect)`);
       const prev = steps[steps.length - 1];
@@ -139,4 +150,31 @@ export function substituteValues<T>(value: T, table: Record<string, string>): T 
   if (Array.isArray(value)) return value.map((v) => substituteValues(v as unknown, table)) as T;
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteValues(v as unknown, table)])) as T;
   return value;
+}
+
+/** A task's card as text: `<service>:<tag>` (the stack's prefix kept: the board shows the service's name). */
+const card = (t: { service: string; imageTag: string }) => `${t.service}:${t.imageTag}`;
+
+/**
+ * The board's picture as text, for `text board` blocks: one line per node column (its header,
+ * then its running task cards, grouped, `×N` when more than one: `worker2 worker active ready:
+ * web_whoami:latest ×2, ...`, or `no task`), one per service of the services table (`service
+ * <name> <image> <running>/<replicas>`, `update <state>` when it has one), one per Traefik route
+ * (`route <router>: <rule> -> <service>`). Cards on their way out (a drain, a rolling update, a
+ * node that is down) and tasks not yet running are left out: a page says what the board settles on.
+ */
+export function boardText(s: Snapshot): string {
+  if (s.error) return `board error: ${s.error}`;
+  const lines = s.nodes.map((n) => {
+    const counts = new Map<string, number>();
+    for (const t of n.tasks) if (t.state === "running" && !t.leaving) counts.set(card(t), (counts.get(card(t)) ?? 0) + 1);
+    const cards = [...counts].map(([c, k]) => (k > 1 ? `${c} ×${k}` : c)).join(", ");
+    return `${n.name} ${n.role}${n.leader ? " leader" : ""} ${n.availability} ${n.state}: ${cards || "no task"}`;
+  });
+  for (const v of s.services) {
+    const count = v.mode === "global" ? `${v.running} global` : `${v.running}/${v.replicas ?? 0}`;
+    lines.push(`service ${v.name} ${v.image} ${count}${v.update?.state ? ` update ${v.update.state}` : ""}`);
+  }
+  for (const r of s.routes) lines.push(`route ${r.router}: ${r.rule} -> ${r.service}`);
+  return lines.join("\n");
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commandsOf, expectPattern, fences, labBlocks, missingLines, parseLabPage, substitute, substituteValues } from "../support/labGuide";
+import type { NodeView, ServiceView, Snapshot, TaskView } from "../../images/board/snapshot";
+import { boardText, commandsOf, expectPattern, fences, labBlocks, missingLines, parseLabPage, substitute, substituteValues } from "../support/labGuide";
 
 const page = [
   "# A page",
@@ -99,5 +100,60 @@ describe("substitutions", () => {
   });
   it("goes through config values", () => {
     expect(substituteValues({ a: ["traefik/whoami", 3, { b: "traefik/whoami:v1.10" }], c: true }, table)).toEqual({ a: ["swarmlab/whoami:latest", 3, { b: "swarmlab/whoami:v2" }], c: true });
+  });
+});
+
+describe("board blocks: what the board shows, as text", () => {
+  const task = (service: string, tag: string, over: Partial<TaskView> = {}): TaskView => ({
+    id: `${service}-${tag}-${Math.random()}`, service, slot: 1, name: service, image: "traefik/whoami", imageTag: tag,
+    state: "running", desiredState: "running", leaving: false, message: "", since: "", color: "red", ...over,
+  });
+  const node = (name: string, over: Partial<NodeView> = {}): NodeView => ({
+    id: name, name, role: "worker", leader: false, reachability: "", availability: "active", state: "ready", addr: "", labels: {}, engine: "", tasks: [], ...over,
+  });
+  const service = (name: string, image: string, running: number, over: Partial<ServiceView> = {}): ServiceView => ({
+    id: name, name, image, imageTag: "", mode: "replicated", replicas: 3, stack: "", update: null, color: "red", running, ...over,
+  });
+  const snap = (nodes: NodeView[], routes: Snapshot["routes"] = [], services: ServiceView[] = []): Snapshot => ({ time: "", error: null, nodes, unassigned: [], services, routes });
+
+  it("parses a board block with its default and given wait, and refuses one that is not text or is empty", () => {
+    const steps = parseLabPage(["```text board", "worker2 ... no task", "```", "", "```text board wait=120", "route web: Host(`x`) -> web_web", "```"].join("\n"), "p.md");
+    expect(steps).toEqual([
+      { kind: "board", line: 1, text: "worker2 ... no task", expect: ["worker2 ... no task"], waitSeconds: 60 },
+      { kind: "board", line: 5, text: "route web: Host(`x`) -> web_web", expect: ["route web: Host(`x`) -> web_web"], waitSeconds: 120 },
+    ]);
+    expect(() => parseLabPage("```sh board\nx\n```", "p.md")).toThrow("p.md:1: a board block is text");
+    expect(() => parseLabPage("```text board\n\n```", "p.md")).toThrow("p.md:1: a board block without a line");
+    expect(() => parseLabPage("```text board wait=soon\nx\n```", "p.md")).toThrow("wait= takes a number of seconds");
+  });
+
+  it("renders one line per node (header, running cards grouped by service and tag), per service and per route", () => {
+    const text = boardText(
+      snap(
+        [
+          node("manager1", { role: "manager", leader: true, tasks: [task("viz_visualizer", "0.1.0")] }),
+          node("worker1", { tasks: [task("web_whoami", "v1.10"), task("web_whoami", "v1.10"), task("web_whoami", "latest")] }),
+          node("worker2", { availability: "drain", tasks: [task("web_whoami", "v1.10", { leaving: true }), task("web_whoami", "v1.10", { state: "preparing" })] }),
+          node("worker3", { state: "down" }),
+        ],
+        [{ router: "web", rule: "Host(`web.localhost`)", service: "web_whoami", entrypoints: ["web"], tls: false, color: "red" }],
+        [service("viz_visualizer", "swarmlab/board:0.1.0", 1, { mode: "global", replicas: null }), service("web_whoami", "traefik/whoami:v1.10", 3, { update: { state: "rollback_completed", message: "" } })],
+      ),
+    );
+    expect(text.split("\n")).toEqual([
+      "manager1 manager leader active ready: viz_visualizer:0.1.0",
+      "worker1 worker active ready: web_whoami:v1.10 ×2, web_whoami:latest",
+      "worker2 worker drain ready: no task",
+      "worker3 worker active down: no task",
+      "service viz_visualizer swarmlab/board:0.1.0 1 global",
+      "service web_whoami traefik/whoami:v1.10 3/3 update rollback_completed",
+      "route web: Host(`web.localhost`) -> web_whoami",
+    ]);
+    expect(missingLines(["worker2 ... drain ...: no task", "worker1 ...: web_whoami:v1.10 ×2, ..."], text)).toEqual([]);
+    expect(missingLines(["worker1 ...: no task"], text)).toEqual(["worker1 ...: no task"]);
+  });
+
+  it("says when the board cannot read the swarm", () => {
+    expect(boardText({ ...snap([]), error: "not a manager" })).toBe("board error: not a manager");
   });
 });
