@@ -135,12 +135,12 @@ export function missingLines(expect: string[], output: string): string[] {
 /**
  * Text replacements, whole words only (`traefik/whoami` does not touch `traefik/whoami:v1.10`):
  * what a machine without Docker Hub runs instead of a public image, say (`.../traefik/whoami`
- * is replaced too: a registry's path).
+ * is replaced too: a registry's path; so is one followed by an expect line's `...`).
  */
 export function substitute(text: string, table: Record<string, string>): string {
   const keys = Object.keys(table).sort((a, b) => b.length - a.length);
   if (keys.length === 0) return text;
-  const re = new RegExp(`(?<![\\w.:-])(${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![\\w./:-])`, "g");
+  const re = new RegExp(`(?<![\\w.:-])(${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})(?![\\w/:-]|\\.(?!\\.\\.))`, "g");
   return text.replace(re, (m) => table[m]);
 }
 

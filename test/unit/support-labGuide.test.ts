@@ -96,6 +96,8 @@ describe("substitutions", () => {
     expect(substitute("npm run push -- traefik/whoami:v1.10", table)).toBe("npm run push -- swarmlab/whoami:v2");
     expect(substitute("image traefik/whoami, ...:5000/traefik/whoami:v1.10", table)).toBe("image swarmlab/whoami:latest, ...:5000/swarmlab/whoami:v2");
     expect(substitute("docker stop lab-worker2; mylab-worker2 lab-worker23", table)).toBe("docker stop labs-worker2; mylab-worker2 lab-worker23");
+    expect(substitute("worker1 ... hello:v1.10...", { "hello:v1.10": "hello:v2" })).toBe("worker1 ... hello:v2...");
+    expect(substitute("traefik/whoami.v2 traefik/whoami:v1.10.1", table)).toBe("traefik/whoami.v2 traefik/whoami:v1.10.1");
     expect(substitute("x", {})).toBe("x");
   });
   it("goes through config values", () => {
