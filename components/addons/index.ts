@@ -90,7 +90,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       );
 
     if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds, readySeconds: cfg.swarm.readyTimeoutSeconds }, after);
       this.ready.push(...images.loaded);
       this.forStacks.push(...images.loaded);
     }
