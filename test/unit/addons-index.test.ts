@@ -115,6 +115,8 @@ describe("ClusterAddons under mocks", () => {
       expect([c.inputs.environment, c.inputs.connection]).toEqual([undefined, undefined]);
       expect(namesOf(c.dependencies)).toEqual([`svc-${n}`]); // the node container
     }
+    // nor through their component: the engine registers a component's children only once its dependsOn is done
+    expect(findResource("svc-services-images", "swarmlab:addons:ImageDelivery").dependencies).toEqual([]);
   });
 
   it("deploys the registry after every trust command and the side-loaded images (dependsOn of the deploy command itself)", async () => {
