@@ -62,7 +62,12 @@ export function containerSideLoadScript(image: string, node: string, container: 
   const inspect = inNode(`docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`);
   return [
     `end=$((SECONDS + ${readySeconds}))`,
-    `until ${inNode("docker info")} >/dev/null 2>&1; do [ $SECONDS -lt $end ] || { echo "dockerd on ${node} does not answer after ${readySeconds} s" >&2; exit 1; }; sleep 0.5; done`,
+    // a dockerd still starting is waited for; a container that does not run (stopped, paused) is not
+    `until ${inNode("docker info")} >/dev/null 2>&1; do`,
+    `  out=$(${inNode("true")} 2>&1) || { echo "${node}: $out" >&2; exit 1; }`,
+    `  [ $SECONDS -lt $end ] || { echo "dockerd on ${node} does not answer after ${readySeconds} s" >&2; exit 1; }`,
+    "  sleep 0.5",
+    "done",
     `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
     `have=$(${inspect})`,
     `if [ "$have" != "$want" ]; then docker save ${q(image)} | ${inNode("docker load -q", true)} >/dev/null; fi`,

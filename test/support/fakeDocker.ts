@@ -225,12 +225,15 @@ export function localImagesDocker(ids: Record<string, string>): string {
  * in `log`, remote ones prefixed "remote ". `docker exec [-i] <container> docker ...` (the node
  * container's path, containerSideLoadScript) runs the inner docker as remote, recording
  * "<container>[ -i] <DOCKER_HOST or default>" in `exec`; the remote `docker info` fails as many
- * times as the file `down` says (a dockerd still starting).
+ * times as the file `down` says (a dockerd still starting); with a file `paused`, every exec fails
+ * as on a paused container.
  */
 export function sideLoadFakes(dir: string): Record<string, string> {
   const [l, r] = [path.join(dir, "local"), path.join(dir, "remote")];
   return {
-    docker: `if [ "$1" = exec ]; then shift; i=; [ "$1" = -i ] && { i=" -i"; shift; }; echo "$1$i \${DOCKER_HOST:-default}" >> ${dir}/exec; shift 2; REMOTE=1 exec "$0" "$@"; fi
+    docker: `if [ "$1" = exec ]; then shift; i=; [ "$1" = -i ] && { i=" -i"; shift; }; echo "$1$i \${DOCKER_HOST:-default}" >> ${dir}/exec; c=$1; shift
+  [ -f ${dir}/paused ] && { echo "Error response from daemon: Container $c is paused, unpause the container before exec" >&2; exit 1; }
+  [ "$1" = docker ] || exec "$@"; shift; REMOTE=1 exec "$0" "$@"; fi
 store=${l}; [ -n "\${REMOTE:-}" ] && store=${r}
 echo "\${REMOTE:+remote }docker $*" >> ${dir}/log
 case "$1 $2" in

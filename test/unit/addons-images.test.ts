@@ -113,7 +113,7 @@ describe("containerSideLoadScript", () => {
     const env = { DOCKER_HOST: "", ...(o.loads !== undefined ? { LOADS: o.loads } : {}) };
     const run = () => runScript(containerSideLoadScript("app:1", "worker1", o.container ?? NODE, o.readySeconds), bin, { env });
     const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n") : []);
-    return { run, log: () => read("log").filter((l) => l !== "remote docker info"), execs: () => read("exec"), sshUsed: () => fs.existsSync(path.join(dir, "ssh-args")) };
+    return { dir, run, log: () => read("log").filter((l) => l !== "remote docker info"), execs: () => read("exec"), sshUsed: () => fs.existsSync(path.join(dir, "ssh-args")) };
   }
 
   it("skips the load when the node has the same image ID, without SSH", () => {
@@ -147,6 +147,12 @@ describe("containerSideLoadScript", () => {
     const dead = machine("sha256:aaa", undefined, { down: 1000, readySeconds: 1 });
     expect(dead.run()).toEqual({ code: 1, stdout: "", stderr: "dockerd on worker1 does not answer after 1 s\n" });
     expect(dead.log()).toEqual([]);
+  });
+
+  it("fails at once, with docker's reason, when the node container does not run", () => {
+    const m = machine("sha256:aaa", undefined, { down: 1000 });
+    fs.writeFileSync(path.join(m.dir, "paused"), "");
+    expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "worker1: Error response from daemon: Container lab-worker1 is paused, unpause the container before exec\n" });
   });
 
   it("talks to the lab's own engine when it is not the default one (hosts.dockerHost), and saves from the default one", () => {
