@@ -50,33 +50,92 @@ export function sideLoadScript(image: string, node: string, target: SshTarget, r
   ].join("\n");
 }
 
+/**
+ * The same copy into a node that is a container of a Docker engine driven from here (docker-lab):
+ * `docker save | docker exec -i <container> docker load`, no SSH handshake, no key. It needs only the
+ * container, not the swarm: it waits (up to `readySeconds`) for the node's dockerd itself.
+ */
+export function containerSideLoadScript(image: string, node: string, container: { name: string; dockerHost?: string }, readySeconds = 120): string {
+  const engine = container.dockerHost ? `DOCKER_HOST=${q(container.dockerHost)} ` : "";
+  // (-i only where the image goes in: the others must not read the script's stdin)
+  const inNode = (cmd: string, stdin = false) => `${engine}docker exec${stdin ? " -i" : ""} ${q(container.name)} ${cmd}`;
+  const inspect = inNode(`docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`);
+  return [
+    `end=$((SECONDS + ${readySeconds}))`,
+    // a dockerd still starting is waited for; a container that does not run (stopped, paused) is not
+    `until ${inNode("docker info")} >/dev/null 2>&1; do`,
+    `  out=$(${inNode("true")} 2>&1) || { echo "${node}: $out" >&2; exit 1; }`,
+    `  [ $SECONDS -lt $end ] || { echo "dockerd on ${node} does not answer after ${readySeconds} s" >&2; exit 1; }`,
+    "  sleep 0.5",
+    "done",
+    `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
+    `have=$(${inspect})`,
+    `if [ "$have" != "$want" ]; then docker save ${q(image)} | ${inNode("docker load -q", true)} >/dev/null; fi`,
+    `have=$(${inspect})`,
+    `[ "$have" = "$want" ] || { echo "${image} on ${node} has ID \${have:-none} after loading, expected $want" >&2; exit 1; }`,
+    'echo "$want"',
+  ].join("\n");
+}
+
+export interface ImageDeliveryArgs {
+  images: string[];
+  /** Each image's local ID when already read (the preflight checks that every image is here). */
+  ids?: Record<string, string>;
+  hosts: Host[];
+  source: string;
+  /** What every copy over SSH waits for (the ready swarm: SSH and dockerd answer on every host). */
+  after?: pulumi.Resource[];
+  sshRetrySeconds?: number;
+  /** How long a copy into a node container waits for that node's dockerd (default 120 s). */
+  readySeconds?: number;
+}
+
 /** Side-loads the configured images into every node. */
 export class ImageDelivery extends pulumi.ComponentResource {
   readonly loaded: Command[] = [];
-  /** `after`: what every copy waits for (the ready swarm: SSH and dockerd answer on every host). */
-  /** `ids`: each image's local ID when already read (the preflight checks that every image is here). */
-  constructor(name: string, args: { images: string[]; ids?: Record<string, string>; hosts: Host[]; source: string; after?: pulumi.Resource[]; sshRetrySeconds?: number }, opts: pulumi.ComponentResourceOptions = {}) {
+  constructor(name: string, args: ImageDeliveryArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:addons:ImageDelivery", name, {}, formerType("swarmlab:services:ImageDelivery", opts));
     const ids = args.ids ?? checkLocalImages(args.images, args.source);
     for (const image of args.images) {
-      const slug = image.replace(/[^a-zA-Z0-9]+/g, "-");
       for (const h of args.hosts) {
-        const ssh = pulumi.output(h.ssh);
-        this.loaded.push(
-          new Command(
-            `${name}-${slug}-${h.name}`,
-            {
-              label: `${h.name}: load image ${image}`,
-              create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t, args.sshRetrySeconds))),
-              environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey, ...(t.hostKey ? { SWARMLAB_KNOWN_HOSTS: knownHostsLine(t) } : {}) })),
-              triggers: [ids[image], h.instance],
-              timeoutSeconds: 900,
-            },
-            { parent: this, dependsOn: [...h.dependsOn, ...(args.after ?? [])], deletedWith: opts.deletedWith, additionalSecretOutputs: ["environment"] },
-          ),
-        );
+        this.loaded.push(h.container ? this.intoContainer(name, image, h, h.container, ids[image], args.readySeconds, opts) : this.overSsh(name, image, h, ids[image], args, opts));
       }
     }
     this.registerOutputs({});
   }
+
+  /** A node container: waits for that container only, so copies overlap the swarm's formation. */
+  private intoContainer(name: string, image: string, h: Host, container: { name: string; dockerHost?: string }, id: string, readySeconds: number | undefined, opts: pulumi.ComponentResourceOptions): Command {
+    return new Command(
+      resourceName(name, image, h),
+      {
+        label: `${h.name}: load image ${image}`,
+        create: containerSideLoadScript(image, h.name, container, readySeconds),
+        triggers: [id, h.instance],
+        timeoutSeconds: 900,
+      },
+      { parent: this, dependsOn: h.dependsOn, deletedWith: opts.deletedWith },
+    );
+  }
+
+  /** Any other host: over SSH once the swarm is ready (SSH and dockerd answer on every host). */
+  private overSsh(name: string, image: string, h: Host, id: string, args: ImageDeliveryArgs, opts: pulumi.ComponentResourceOptions): Command {
+    const ssh = pulumi.output(h.ssh);
+    return new Command(
+      resourceName(name, image, h),
+      {
+        label: `${h.name}: load image ${image}`,
+        create: pulumi.unsecret(ssh.apply((t) => sideLoadScript(image, h.name, t, args.sshRetrySeconds))),
+        environment: ssh.apply((t) => ({ SWARMLAB_SSH_KEY: t.privateKey, ...(t.hostKey ? { SWARMLAB_KNOWN_HOSTS: knownHostsLine(t) } : {}) })),
+        triggers: [id, h.instance],
+        timeoutSeconds: 900,
+      },
+      { parent: this, dependsOn: [...h.dependsOn, ...(args.after ?? [])], deletedWith: opts.deletedWith, additionalSecretOutputs: ["environment"] },
+    );
+  }
+}
+
+/** One resource per image and node (names kept from the start: existing labs keep their loads). */
+function resourceName(name: string, image: string, h: Host): string {
+  return `${name}-${image.replace(/[^a-zA-Z0-9]+/g, "-")}-${h.name}`;
 }

@@ -90,7 +90,10 @@ export class ClusterAddons extends pulumi.ComponentResource {
       );
 
     if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds }, after);
+      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds, readySeconds: cfg.swarm.readyTimeoutSeconds },
+        // not `after`: the engine holds a component's children back until its dependsOn is done,
+        // and the copies into node containers need the containers only (the SSH ones get `after` each)
+        { parent: this, deletedWith: swarm.teardownWith });
       this.ready.push(...images.loaded);
       this.forStacks.push(...images.loaded);
     }

@@ -16,6 +16,20 @@ const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const
  * methods the provider has, each loading the provider (once per process) and calling it.
  */
 export function providerStub<I, O>(provider: pulumi.dynamic.ResourceProvider<I, O>, file: string, exportName: string): pulumi.dynamic.ResourceProvider<I, O> {
+  // One stub object per provider: the SDK caches a provider's serialised text by object identity,
+  // so every resource of the program shares one serialisation (a new stub per resource cost a
+  // closure serialisation, through the V8 inspector, per resource at every preview and up).
+  const key = `${file}#${exportName}`;
+  const made = stubs.get(key);
+  if (made) return made as pulumi.dynamic.ResourceProvider<I, O>;
+  const stub = makeStub(provider, file, exportName);
+  stubs.set(key, stub as pulumi.dynamic.ResourceProvider<unknown, unknown>);
+  return stub;
+}
+
+const stubs = new Map<string, pulumi.dynamic.ResourceProvider<unknown, unknown>>();
+
+function makeStub<I, O>(provider: pulumi.dynamic.ResourceProvider<I, O>, file: string, exportName: string): pulumi.dynamic.ResourceProvider<I, O> {
   // Only strings are captured by what is returned: the serialised stub holds no implementation.
   const load = (): Record<string, (...args: unknown[]) => unknown> => {
     const cache = globalThis as { swarmlabProviders?: Record<string, Record<string, (...args: unknown[]) => unknown>> };

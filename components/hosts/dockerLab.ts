@@ -237,6 +237,7 @@ export class DockerLab extends pulumi.ComponentResource {
           pulumi.all([key.privateKey]).apply(([privateKey]) => ({ host: address, port: n.sshPort ?? 22, user: "root", privateKey })),
         ),
         instance: container.stdout.apply((s) => s.trim()),
+        container: { name: n.container, ...(args.hosts.dockerHost ? { dockerHost: args.hosts.dockerHost } : {}) },
         dependsOn: [container],
         teardownWith: network,
       };

@@ -23,6 +23,12 @@ export interface Host {
    * re-joins a host whose instance changed.
    */
   instance: pulumi.Input<string>;
+  /**
+   * Set when the host is a container of a Docker engine this machine drives (docker-lab): bulk
+   * copies (side-loaded images) go through `docker exec` there, without SSH. `dockerHost`: that
+   * engine when it is not the default one.
+   */
+  container?: { name: string; dockerHost?: string };
   /** Resources that must exist before anything runs on the host. */
   dependsOn: pulumi.Resource[];
   /**

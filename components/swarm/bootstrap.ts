@@ -66,9 +66,18 @@ async function decide(inputs: BootstrapInputs, recorded?: string, first?: Manage
       d = decideSwarm(reports, { ...inputs, recorded });
     }
     if (d.action !== "wait" || Date.now() > deadline) return { d, reports };
-    await pause(3);
+    await pause(surveyPauseSeconds(inputs.waitSeconds - (deadline - Date.now()) / 1000));
     reports = await survey(inputs.managers);
   }
+}
+
+/**
+ * The pause before surveying silent managers again, `elapsed` seconds into the wait: new nodes'
+ * sshd answers within seconds of their start (a lab from nothing surveys them as they boot), so
+ * the first 15 s are polled every half second; after that, every 3 s.
+ */
+export function surveyPauseSeconds(elapsed: number): number {
+  return elapsed < 15 ? 0.5 : 3;
 }
 
 function isHeadless(d: Decision): boolean {

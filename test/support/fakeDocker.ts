@@ -222,14 +222,22 @@ export function localImagesDocker(ids: Record<string, string>): string {
  * each holding one image ID), and an ssh that records its argv (`ssh-args`), the key file it was
  * given (`ssh-key`) and the known-hosts file (`known`), then runs the remote command with REMOTE=1.
  * A remote `docker load` stores the ID named by $LOADS (the local one when unset). Calls are logged
- * in `log`, remote ones prefixed "remote ".
+ * in `log`, remote ones prefixed "remote ". `docker exec [-i] <container> docker ...` (the node
+ * container's path, containerSideLoadScript) runs the inner docker as remote, recording
+ * "<container>[ -i] <DOCKER_HOST or default>" in `exec`; the remote `docker info` fails as many
+ * times as the file `down` says (a dockerd still starting); with a file `paused`, every exec fails
+ * as on a paused container.
  */
 export function sideLoadFakes(dir: string): Record<string, string> {
   const [l, r] = [path.join(dir, "local"), path.join(dir, "remote")];
   return {
-    docker: `store=${l}; [ -n "\${REMOTE:-}" ] && store=${r}
+    docker: `if [ "$1" = exec ]; then shift; i=; [ "$1" = -i ] && { i=" -i"; shift; }; echo "$1$i \${DOCKER_HOST:-default}" >> ${dir}/exec; c=$1; shift
+  [ -f ${dir}/paused ] && { echo "Error response from daemon: Container $c is paused, unpause the container before exec" >&2; exit 1; }
+  [ "$1" = docker ] || exec "$@"; shift; REMOTE=1 exec "$0" "$@"; fi
+store=${l}; [ -n "\${REMOTE:-}" ] && store=${r}
 echo "\${REMOTE:+remote }docker $*" >> ${dir}/log
 case "$1 $2" in
+  "info ") n=$(cat ${dir}/down 2>/dev/null || echo 0); [ "$n" -gt 0 ] || exit 0; echo $((n - 1)) > ${dir}/down; exit 1;;
   "image inspect") [ -f "$store" ] && { cat "$store"; echo; exit 0; }; echo "Error: No such image" >&2; exit 1;;
   "save "*) printf 'TAR:%s' "$(cat ${l})";;
   "load -q") data=$(cat); [ "\${data#TAR:}" != "$data" ] || exit 1; printf '%s' "\${LOADS-\${data#TAR:}}" > "$store"; echo "Loaded image ID: x";;

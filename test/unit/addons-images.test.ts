@@ -1,13 +1,14 @@
 /**
- * components/addons/images.ts: checkLocalImages against a fake local docker, and sideLoadScript run
- * for real by bash against a fake docker and ssh (test/support/fakeDocker.ts) first on PATH.
+ * components/addons/images.ts: checkLocalImages against a fake local docker, and sideLoadScript and
+ * containerSideLoadScript run for real by bash against a fake docker and ssh
+ * (test/support/fakeDocker.ts) first on PATH.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";
 import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
-import { checkLocalImages, sideLoadScript } from "../../components/addons/images";
+import { checkLocalImages, containerSideLoadScript, sideLoadScript } from "../../components/addons/images";
 import { localImagesDocker, sideLoadFakes } from "../support/fakeDocker";
 import { fakeBin, runScript, withPath } from "../support/fakes";
 import { tmp } from "../support/tmp";
@@ -96,5 +97,73 @@ describe("sideLoadScript", () => {
   it("says none when the node still has no such image", () => {
     const m = machine("sha256:aaa", undefined, "");
     expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "app:1 on worker1 has ID none after loading, expected sha256:aaa\n" });
+  });
+});
+
+describe("containerSideLoadScript", () => {
+  const NODE = { name: "lab-worker1" };
+
+  /** The fakes of sideLoadFakes: `docker exec <container> docker ...` acts on the node's store. */
+  function machine(local: string | undefined, remote: string | undefined, o: { loads?: string; down?: number; container?: { name: string; dockerHost?: string }; readySeconds?: number } = {}) {
+    const dir = tmp("swarmlab-sideload-exec-");
+    if (local) fs.writeFileSync(path.join(dir, "local"), local);
+    if (remote) fs.writeFileSync(path.join(dir, "remote"), remote);
+    if (o.down !== undefined) fs.writeFileSync(path.join(dir, "down"), String(o.down));
+    const bin = fakeBin(sideLoadFakes(dir));
+    const env = { DOCKER_HOST: "", ...(o.loads !== undefined ? { LOADS: o.loads } : {}) };
+    const run = () => runScript(containerSideLoadScript("app:1", "worker1", o.container ?? NODE, o.readySeconds), bin, { env });
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n") : []);
+    return { dir, run, log: () => read("log").filter((l) => l !== "remote docker info"), execs: () => read("exec"), sshUsed: () => fs.existsSync(path.join(dir, "ssh-args")) };
+  }
+
+  it("skips the load when the node has the same image ID, without SSH", () => {
+    const m = machine("sha256:aaa", "sha256:aaa");
+    expect(m.run()).toEqual({ code: 0, stdout: "sha256:aaa\n", stderr: "" });
+    expect(m.log()).toEqual(["docker image inspect -f {{.Id}} app:1", "remote docker image inspect -f {{.Id}} app:1", "remote docker image inspect -f {{.Id}} app:1"]);
+    expect(m.sshUsed()).toBe(false);
+    // stdin is handed only to the load
+    expect(new Set(m.execs())).toEqual(new Set(["lab-worker1 default"]));
+  });
+
+  it("loads an image the node lacks (or has in another version) through docker exec -i, and checks the ID afterwards", () => {
+    for (const remote of [undefined, "sha256:old"]) {
+      const m = machine("sha256:aaa", remote);
+      expect(m.run()).toEqual({ code: 0, stdout: "sha256:aaa\n", stderr: "" });
+      expect(m.log()).toEqual([
+        "docker image inspect -f {{.Id}} app:1",
+        "remote docker image inspect -f {{.Id}} app:1",
+        "docker save app:1",
+        "remote docker load -q",
+        "remote docker image inspect -f {{.Id}} app:1",
+      ]);
+      expect(m.execs()).toContain("lab-worker1 -i default");
+      expect(m.sshUsed()).toBe(false);
+    }
+  });
+
+  it("waits for the node's dockerd, and gives up with a message after the budget", () => {
+    const slow = machine("sha256:aaa", undefined, { down: 2 });
+    expect(slow.run()).toEqual({ code: 0, stdout: "sha256:aaa\n", stderr: "" });
+    const dead = machine("sha256:aaa", undefined, { down: 1000, readySeconds: 1 });
+    expect(dead.run()).toEqual({ code: 1, stdout: "", stderr: "dockerd on worker1 does not answer after 1 s\n" });
+    expect(dead.log()).toEqual([]);
+  });
+
+  it("fails at once, with docker's reason, when the node container does not run", () => {
+    const m = machine("sha256:aaa", undefined, { down: 1000 });
+    fs.writeFileSync(path.join(m.dir, "paused"), "");
+    expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "worker1: Error response from daemon: Container lab-worker1 is paused, unpause the container before exec\n" });
+  });
+
+  it("talks to the lab's own engine when it is not the default one (hosts.dockerHost), and saves from the default one", () => {
+    const m = machine("sha256:aaa", undefined, { container: { name: "lab-worker1", dockerHost: "tcp://lab-engine:2375" } });
+    expect(m.run().code).toBe(0);
+    expect(new Set(m.execs())).toEqual(new Set(["lab-worker1 tcp://lab-engine:2375", "lab-worker1 -i tcp://lab-engine:2375"]));
+    expect(m.log()).toContain("docker save app:1");
+  });
+
+  it("fails with the documented message when the IDs still differ after loading", () => {
+    const m = machine("sha256:aaa", undefined, { loads: "sha256:zzz" });
+    expect(m.run()).toEqual({ code: 1, stdout: "", stderr: "app:1 on worker1 has ID sha256:zzz after loading, expected sha256:aaa\n" });
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { networkCreateScript, networkDeleteScript, networkUnusedScript } from "../../components/addons/network";
+import { containerSideLoadScript } from "../../components/addons/images";
 import { trustRegistryScript } from "../../components/addons/registry";
 import { localImagesDocker } from "../support/fakeDocker";
 import { fakeBin } from "../support/fakes";
@@ -104,13 +105,18 @@ describe("ClusterAddons under mocks", () => {
     expect(namesOf(dependsOnOf(findCommand("svc-services-net-backend-create")))).toEqual(["svc-nodes"]);
   });
 
-  it("side-loads the configured image into every node, keyed on its local ID", async () => {
+  it("side-loads the configured image into every node, keyed on its local ID, through docker exec as soon as the node container exists", async () => {
     for (const n of NODES) {
       const c = findCommand(`svc-services-images-shop-app-1-${n}`);
       expect(c.inputs.label).toBe(`${n}: load image shop/app:1`);
       expect(c.inputs.triggers).toEqual(["sha256:app1", `container-${n}`]);
-      expect(c.secretInputs).toContain("environment");
+      expect(c.inputs.create).toBe(containerSideLoadScript("shop/app:1", n, { name: `svc-${n}` }, 300)); // swarm.readyTimeoutSeconds
+      // no SSH: no key in its inputs; and not held back by the swarm's formation
+      expect([c.inputs.environment, c.inputs.connection]).toEqual([undefined, undefined]);
+      expect(namesOf(c.dependencies)).toEqual([`svc-${n}`]); // the node container
     }
+    // nor through their component: the engine registers a component's children only once its dependsOn is done
+    expect(findResource("svc-services-images", "swarmlab:addons:ImageDelivery").dependencies).toEqual([]);
   });
 
   it("deploys the registry after every trust command and the side-loaded images (dependsOn of the deploy command itself)", async () => {

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { bootstrapProvider, type BootstrapInputs, type BootstrapOutputs } from "../../components/swarm/bootstrap";
+import { bootstrapProvider, surveyPauseSeconds, type BootstrapInputs, type BootstrapOutputs } from "../../components/swarm/bootstrap";
 import { BOOTSTRAP_DOCKER, SSH_TO_FAKE_MACHINES } from "../support/fakeDocker";
 import { fakeBin, withPath, writeFakes } from "../support/fakes";
 import { tmp } from "../support/tmp";
@@ -131,5 +131,12 @@ describe("bootstrapProvider", () => {
     process.env.SWARMLAB_RESTORE_FROM = "/tmp/backup.tar.gz";
     await expect(provider(() => bootstrapProvider.diff!("swarm-c1", olds, inputs()))).rejects.toThrow(/restore rebuilds a cluster none of whose managers holds a swarm, but m1 holds the live swarm c1/);
     expect(calls("m1").filter((c) => !c.startsWith("info"))).toEqual([]);
+  });
+});
+
+describe("surveyPauseSeconds", () => {
+  it("surveys booting managers again every half second at first, then every 3 s", () => {
+    expect([0, 5, 14.9].map(surveyPauseSeconds)).toEqual([0.5, 0.5, 0.5]);
+    expect([15, 60, 290].map(surveyPauseSeconds)).toEqual([3, 3, 3]);
   });
 });
