@@ -39,6 +39,10 @@ ensure_pulumi() {
   # the language host and plugins installed beside it
   PATH="$(dirname "$PULUMI_BIN"):$PATH"
   export PATH
+  # Node's on-disk compile cache (Node >= 22.1; older ones ignore it) for the Node processes the
+  # CLI starts on every run (the program, the dynamic providers' host): loading @pulumi/pulumi
+  # takes ~0.35 s from it against ~0.55 s compiled afresh (Node 24, 2 cores).
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swarmlab/node-compile}"
 }
 
 pulumi_cmd() { "$PULUMI_BIN" "$@"; }

@@ -14,24 +14,31 @@ const ROOT = path.resolve(__dirname, "../..");
 const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/package.json"), "utf8")).version as string;
 
 /** Runs cli/up.sh with a fake pulumi whose `stack ls` lists `stacks` and whose preview exits `previewCode`. */
-function upWith(o: { stacks: string; previewCode: number }) {
+function upWith(o: { stacks: string; previewCode: number; env?: Record<string, string> }) {
   const home = tmp("swarmlab-pulumi-home-");
   const bin = path.join(home, "versions", VERSION, "bin");
   fs.mkdirSync(bin, { recursive: true });
   const log = path.join(home, "calls");
   fs.writeFileSync(
     path.join(bin, "pulumi"),
-    `#!/bin/bash\necho "$*" >> ${log}\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
+    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
     { mode: 0o755 },
   );
   const fakes = tmp("swarmlab-fakebin-");
   fs.writeFileSync(path.join(fakes, "docker"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
-  const r = runBash(`bash ${path.join(ROOT, "cli/up.sh")}`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x" } });
+  const r = runBash(`bash ${path.join(ROOT, "cli/up.sh")}`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x", HOME: home, XDG_CACHE_HOME: "", ...o.env } });
   const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-  return { ...r, calls: calls.filter((c) => !c.startsWith("stack ls")) };
+  const compileCache = fs.existsSync(`${log}.cache`) ? fs.readFileSync(`${log}.cache`, "utf8").trim() : undefined;
+  return { ...r, home, compileCache, calls: calls.filter((c) => !c.startsWith("stack ls")) };
 }
 
 describe("npm run up", () => {
+  it("runs the CLI with Node's compile cache under the user's cache folder, or the one they chose", () => {
+    const r = upWith({ stacks: "[]", previewCode: 0 });
+    expect(r.compileCache).toBe(path.join(r.home, ".cache/swarmlab/node-compile"));
+    expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_COMPILE_CACHE: "/elsewhere" } }).compileCache).toBe("/elsewhere");
+  });
+
   it("creates a stack that does not exist yet, then applies in one pass (nothing exists that a preview would protect)", () => {
     const r = upWith({ stacks: "[]", previewCode: 0 });
     expect(r.code).toBe(0);
