@@ -60,19 +60,27 @@ export function containerSideLoadScript(image: string, node: string, container: 
   // (-i only where the image goes in: the others must not read the script's stdin)
   const inNode = (cmd: string, stdin = false) => `${engine}docker exec${stdin ? " -i" : ""} ${q(container.name)} ${cmd}`;
   const inspect = inNode(`docker image inspect -f '{{.Id}}' ${q(image)} 2>/dev/null || true`);
+  // A copy runs while the swarm forms, and swarmlab itself may restart a node's dockerd then (a
+  // restore puts the backup in place with dockerd stopped): a load cut short by a dockerd that went
+  // away is made again once it answers (3 tries), within the same budget.
   return [
-    `end=$((SECONDS + ${readySeconds}))`,
-    // a dockerd still starting is waited for; a container that does not run (stopped, paused) is not
-    `until ${inNode("docker info")} >/dev/null 2>&1; do`,
-    `  out=$(${inNode("true")} 2>&1) || { echo "${node}: $out" >&2; exit 1; }`,
-    `  [ $SECONDS -lt $end ] || { echo "dockerd on ${node} does not answer after ${readySeconds} s" >&2; exit 1; }`,
-    "  sleep 0.5",
-    "done",
+    `end=$((SECONDS + ${readySeconds})) tries=0`,
     `want=$(docker image inspect -f '{{.Id}}' ${q(image)})`,
-    `have=$(${inspect})`,
-    `if [ "$have" != "$want" ]; then docker save ${q(image)} | ${inNode("docker load -q", true)} >/dev/null; fi`,
-    `have=$(${inspect})`,
-    `[ "$have" = "$want" ] || { echo "${image} on ${node} has ID \${have:-none} after loading, expected $want" >&2; exit 1; }`,
+    "while :; do",
+    // a dockerd still starting is waited for; a container that does not run (stopped, paused) is not
+    `  until ${inNode("docker info")} >/dev/null 2>&1; do`,
+    `    out=$(${inNode("true")} 2>&1) || { echo "${node}: $out" >&2; exit 1; }`,
+    `    [ $SECONDS -lt $end ] || { echo "dockerd on ${node} does not answer after ${readySeconds} s" >&2; exit 1; }`,
+    "    sleep 0.5",
+    "  done",
+    `  have=$(${inspect})`,
+    `  if [ "$have" != "$want" ]; then docker save ${q(image)} | ${inNode("docker load -q", true)} >/dev/null || true; fi`,
+    // judged by what the node holds afterwards, not by the pipe's status
+    `  have=$(${inspect})`,
+    '  [ "$have" = "$want" ] && break',
+    `  tries=$((tries + 1)); if [ $tries -lt 3 ] && [ $SECONDS -lt $end ]; then echo "${node}: ${image} not there after its load (dockerd restarted?): loading it again once dockerd answers" >&2; continue; fi`,
+    `  echo "${image} on ${node} has ID \${have:-none} after loading, expected $want" >&2; exit 1`,
+    "done",
     'echo "$want"',
   ].join("\n");
 }

@@ -226,7 +226,9 @@ export function localImagesDocker(ids: Record<string, string>): string {
  * container's path, containerSideLoadScript) runs the inner docker as remote, recording
  * "<container>[ -i] <DOCKER_HOST or default>" in `exec`; the remote `docker info` fails as many
  * times as the file `down` says (a dockerd still starting); with a file `paused`, every exec fails
- * as on a paused container.
+ * as on a paused container; the file `cut` says how many remote loads are cut short by a dockerd
+ * that restarts (the load fails as Docker's client does, nothing is stored, and the next `docker
+ * info` fails once).
  */
 export function sideLoadFakes(dir: string): Record<string, string> {
   const [l, r] = [path.join(dir, "local"), path.join(dir, "remote")];
@@ -240,7 +242,9 @@ case "$1 $2" in
   "info ") n=$(cat ${dir}/down 2>/dev/null || echo 0); [ "$n" -gt 0 ] || exit 0; echo $((n - 1)) > ${dir}/down; exit 1;;
   "image inspect") [ -f "$store" ] && { cat "$store"; echo; exit 0; }; echo "Error: No such image" >&2; exit 1;;
   "save "*) printf 'TAR:%s' "$(cat ${l})";;
-  "load -q") data=$(cat); [ "\${data#TAR:}" != "$data" ] || exit 1; printf '%s' "\${LOADS-\${data#TAR:}}" > "$store"; echo "Loaded image ID: x";;
+  "load -q") data=$(cat); [ "\${data#TAR:}" != "$data" ] || exit 1
+    n=$(cat ${dir}/cut 2>/dev/null || echo 0); if [ "$n" -gt 0 ]; then echo $((n - 1)) > ${dir}/cut; echo 1 > ${dir}/down; echo 'error during connect: Post "http://%2Fvar%2Frun%2Fdocker.sock/v1.41/images/load?quiet=1": EOF' >&2; exit 1; fi
+    printf '%s' "\${LOADS-\${data#TAR:}}" > "$store"; echo "Loaded image ID: x";;
   *) exit 1;;
 esac`,
     ssh: `echo "ssh $*" >> ${dir}/ssh-args; cat "$2" > ${dir}/ssh-key
