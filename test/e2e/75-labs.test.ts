@@ -152,18 +152,28 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
     return { output };
   }
 
-  async function run(step: Extract<LabStep, { kind: "run" }>, where: string): Promise<void> {
-    const expected = step.expect.map((l) => substitute(l, standIns()));
-    const deadline = Date.now() + step.waitSeconds * 1000;
+  /**
+   * Tries `attempt` every 3 s until it reports nothing wrong or `waitSeconds` have passed (0: once);
+   * then throws what it reported last.
+   */
+  async function until(waitSeconds: number, attempt: () => Promise<string | undefined> | string | undefined): Promise<void> {
+    const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
-      const { output, failed } = runOnce(step.commands);
-      const missing = failed ? [] : missingLines(expected, output);
-      if (!failed && missing.length === 0) return;
-      if (Date.now() >= deadline) {
-        throw new Error(`${where}: ${failed ?? `expected lines missing:\n  ${missing.join("\n  ")}`}\n--- output of ${step.commands.join(" ; ")}:\n${output}`);
-      }
+      const wrong = await attempt();
+      if (wrong === undefined) return;
+      if (Date.now() >= deadline) throw new Error(wrong);
       await new Promise((r) => setTimeout(r, 3000));
     }
+  }
+
+  function run(step: Extract<LabStep, { kind: "run" }>, where: string): Promise<void> {
+    const expected = step.expect.map((l) => substitute(l, standIns()));
+    return until(step.waitSeconds, () => {
+      const { output, failed } = runOnce(step.commands);
+      const missing = failed ? [] : missingLines(expected, output);
+      if (!failed && missing.length === 0) return undefined;
+      return `${where}: ${failed ?? `expected lines missing:\n  ${missing.join("\n  ")}`}\n--- output of ${step.commands.join(" ; ")}:\n${output}`;
+    });
   }
 
   /** The board's picture as text, read where the learner opens it (the stack's `urls.visualizer`). */
@@ -178,16 +188,13 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
     }
   }
 
-  async function board(step: Extract<LabStep, { kind: "board" }>, where: string): Promise<void> {
+  function board(step: Extract<LabStep, { kind: "board" }>, where: string): Promise<void> {
     const expected = step.expect.map((l) => substitute(l, standIns()));
-    const deadline = Date.now() + step.waitSeconds * 1000;
-    for (;;) {
+    return until(step.waitSeconds, async () => {
       const text = await boardNow();
       const missing = missingLines(expected, text);
-      if (missing.length === 0) return;
-      if (Date.now() >= deadline) throw new Error(`${where}: the board does not show:\n  ${missing.join("\n  ")}\n--- the board shows:\n${text}`);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
+      return missing.length === 0 ? undefined : `${where}: the board does not show:\n  ${missing.join("\n  ")}\n--- the board shows:\n${text}`;
+    });
   }
 
   for (const page of fs.existsSync(path.join(DOCS, "en")) ? pages("en") : []) {
