@@ -11,7 +11,7 @@ import type { SshHosts } from "./config/hosts";
 import { crossCheck } from "./stacks/crossChecks";
 import { ConfigError, gatherProblems, type Problem } from "./config/errors";
 import { configWarnings, loadClusterConfig } from "./config/load";
-import { engineAcceptsPrivileged } from "./hosts/dockerLab";
+import { engineAcceptsPrivilegedRemembered } from "./hosts/dockerLab";
 import { loadPrivateKey } from "./hosts/ssh";
 import { type Probe, vagrantPrerequisites } from "./hosts/vagrantPrerequisites";
 import { type BuildPlan, planBuilds } from "./stacks/build";
@@ -82,7 +82,7 @@ function checkEnvironment(cfg: ClusterConfig, opts: PreflightOptions): { cfg: Cl
   const h = cfg.hosts;
   if (h.kind !== "docker-lab" || h.privileged !== "auto") return { cfg, sideLoadIds };
   const lab = h.dockerHost ? { ...opts.env, DOCKER_HOST: h.dockerHost } : opts.env;
-  const privileged = (probes.privileged ?? engineAcceptsPrivileged)(h.image, lab, source);
+  const privileged = (probes.privileged ?? engineAcceptsPrivilegedRemembered)(h.image, lab, source);
   return { cfg: { ...cfg, hosts: { ...h, privileged } }, sideLoadIds };
 }
 

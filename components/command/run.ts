@@ -9,7 +9,7 @@ import * as cp from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backoffSeconds, keyFileText, knownHostsLine, outcomeOf, remoteCommand, sshArgs, withoutMarker, type Outcome, type SshTarget } from "./ssh";
+import { backoffSeconds, keyFileText, knownHostsLine, outcomeOf, remoteCommand, SSH_FAILED, sshArgs, STARTED_MARKER, withoutMarker, type Outcome, type SshTarget } from "./ssh";
 
 export interface RunResult {
   code: number;
@@ -41,6 +41,8 @@ export interface RunSpec {
   timeoutSeconds?: number;
   /** Called with the output as it comes, chunk by chunk (besides collecting it). */
   onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
+  /** The script only reads: on a lab node it runs through `docker exec` (SshTarget.container). */
+  readOnly?: boolean;
 }
 
 async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv, onOutput?: RunSpec["onOutput"]): Promise<RunResult> {
@@ -79,6 +81,7 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
   if (!target) {
     return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment }, spec.onOutput);
   }
+  if (spec.readOnly && target.container) return execOnce(target.container, remoteCommand(script, spec.environment, { marked: true }), spec, timeoutMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {
     const key = path.join(dir, "id");
@@ -92,6 +95,22 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `docker exec` argv that runs a remote command line in a lab node's container. */
+export function execArgs(container: string, command: string): string[] {
+  return ["exec", "-i", container, "sh", "-c", command];
+}
+
+/**
+ * A run in a lab node's container. A run that never started the command (the container is gone,
+ * stopped or paused, or its engine does not answer: no start marker) reports ssh's own failure
+ * code, so that it means what an SSH host that does not answer means: no verdict, try another.
+ */
+async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
+  const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
+  const res = await spawnCollect("docker", execArgs(container.name, command), spec.stdin, timeoutMs, env, spec.onOutput);
+  return res.code !== 0 && !res.stderr.includes(STARTED_MARKER) ? { ...res, code: SSH_FAILED } : res;
 }
 
 /** Where and how patiently to run. */

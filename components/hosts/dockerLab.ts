@@ -1,4 +1,7 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Command } from "../command/provider";
 import { shellQuote } from "../command/ssh";
@@ -80,6 +83,39 @@ export function engineAcceptsPrivileged(image: string, env: NodeJS.ProcessEnv, s
     path: "swarmlab:hosts.privileged",
     message: `is "auto", and the probe that tells whether this engine accepts --privileged failed (docker ${args.join(" ")}: ${why}): fix the engine or the image, or set it to true or false`,
   }]);
+}
+
+/** Where answers about this machine's engines are kept between runs (`$SWARMLAB_CACHE`, else the user's cache folder). */
+export function engineCacheFile(env: NodeJS.ProcessEnv): string {
+  const base = env.SWARMLAB_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "swarmlab");
+  return path.join(base, "engines.json");
+}
+
+/**
+ * engineAcceptsPrivileged, remembered per engine (its ID and version, `docker info`) in
+ * `cacheFile`: the probe starts a container, about 0.3 s before anything else at every run. An
+ * engine that does not say who it is is probed (and the probe reports why it cannot answer).
+ */
+export function engineAcceptsPrivilegedRemembered(image: string, env: NodeJS.ProcessEnv, source: string, cacheFile = engineCacheFile(env)): boolean {
+  const info = spawnSync("docker", ["info", "--format", "{{.ID}} {{.ServerVersion}}"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 30_000 });
+  const engine = info.status === 0 ? info.stdout.trim() : "";
+  if (!engine) return engineAcceptsPrivileged(image, env, source);
+  let known: Record<string, { privileged?: boolean }> = {};
+  try {
+    known = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as typeof known;
+  } catch {
+    // none yet, or unreadable: asked again
+  }
+  const remembered = known[engine]?.privileged;
+  if (typeof remembered === "boolean") return remembered;
+  const privileged = engineAcceptsPrivileged(image, env, source);
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    fs.writeFileSync(cacheFile, `${JSON.stringify({ ...known, [engine]: { privileged } }, null, 2)}\n`);
+  } catch {
+    // a cache that cannot be written only costs the probe next time
+  }
+  return privileged;
 }
 
 /** What a node needs to run dockerd inside a container: --privileged, or the explicit set for engines that refuse it. */
@@ -226,6 +262,7 @@ export class DockerLab extends pulumi.ComponentResource {
         { parent: this, dependsOn: [network] },
       );
       const address = n.sshPort ? "127.0.0.1" : n.ip;
+      const lab = { name: n.container, ...(args.hosts.dockerHost ? { dockerHost: args.hosts.dockerHost } : {}) };
       const host: Host = {
         name: n.node.name,
         role: n.node.role,
@@ -234,10 +271,10 @@ export class DockerLab extends pulumi.ComponentResource {
         address,
         advertiseAddress: n.ip,
         ssh: pulumi.secret(
-          pulumi.all([key.privateKey]).apply(([privateKey]) => ({ host: address, port: n.sshPort ?? 22, user: "root", privateKey })),
+          pulumi.all([key.privateKey]).apply(([privateKey]) => ({ host: address, port: n.sshPort ?? 22, user: "root", privateKey, container: lab })),
         ),
         instance: container.stdout.apply((s) => s.trim()),
-        container: { name: n.container, ...(args.hosts.dockerHost ? { dockerHost: args.hosts.dockerHost } : {}) },
+        container: lab,
         dependsOn: [container],
         teardownWith: network,
       };

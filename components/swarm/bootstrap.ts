@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { runOnce, runPlanned } from "../command/run";
-import { redact, type SshTarget } from "../command/ssh";
+import { redact, sameReach, type SshTarget } from "../command/ssh";
 import { parseKeyValues } from "../command/shell";
 import { providerStub } from "../command/stub";
 import { restoreScript } from "./backup";
@@ -45,7 +45,7 @@ export interface BootstrapOutputs extends BootstrapInputs {
 }
 
 async function survey(managers: BootstrapManager[]): Promise<ManagerReport[]> {
-  return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90 }))));
+  return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90, readOnly: true }))));
 }
 
 /**
@@ -197,7 +197,7 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs,
   async diff(_id, olds, news) {
     // (how long to wait or retry is no change to the swarm)
     const keys: (keyof BootstrapInputs)[] = ["managers", "defaultAddrPool", "dataPathPort", "forceNewCluster"];
-    const inputsChanged = keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    const inputsChanged = keys.some((k) => !sameReach(olds[k], news[k]));
     if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
     const first = await survey(news.managers);
     if (unlockKeyFor(olds) && first.some((r) => r.state === "locked")) return { changes: true };

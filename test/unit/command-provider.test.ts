@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { provider, type CommandInputs } from "../../components/command/provider";
+import { fakeBin, withPath } from "../support/fakes";
 import { tmp } from "../support/tmp";
 
 const nowhere = { host: "127.0.0.1", port: 1, user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" };
@@ -55,6 +56,49 @@ describe("the command provider", () => {
     const gone: CommandInputs = { label: "worker2: swarm join", create: "true", delete: "docker swarm leave --force", connection: nowhere };
     await expect(provider.delete?.("id", { ...gone, ignoreUnreachableOnDelete: true, stdout: "", stderr: "" })).resolves.toBeUndefined();
     await expect(provider.delete?.("id", { ...gone, sshRetrySeconds: 0, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
+  });
+
+  describe("lab nodes (connection.container): reads go through docker exec, changes over SSH", () => {
+    /** A docker whose `exec -i <container> sh -c <cmd>` runs cmd here, or fails as for a stopped container when the file `stopped` exists; calls logged. */
+    function labDocker() {
+      const bin = fakeBin({
+        docker: `echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"
+[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $3 is not running" >&2; exit 1; }
+shift 5; exec sh -c "$1"`,
+      }, "swarmlab-labdocker-");
+      return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), "") };
+    }
+    const lab = { ...nowhere, container: { name: "lab-worker1" } };
+    const inputs: CommandInputs = { label: "worker1: node settings", create: "echo set", check: "echo set", connection: lab };
+
+    it("runs a drift check in the node's container: no SSH handshake (nothing listens on its SSH port here)", async () => {
+      const d = labDocker();
+      await withPath(d.bin, async () => {
+        expect((await provider.diff?.("id", { ...inputs, stdout: "set\n", stderr: "" }, inputs))?.changes).toBe(false);
+        expect((await provider.diff?.("id", { ...inputs, stdout: "other\n", stderr: "" }, inputs))?.changes).toBe(true);
+      });
+      expect(d.log()).toBe("exec -i lab-worker1 sh -c\n".repeat(2));
+    });
+
+    it("takes a container that does not run for a host that does not answer: no verdict, not a thing gone", async () => {
+      const d = labDocker();
+      d.stop();
+      const diff = await withPath(d.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(diff).toMatchObject({ changes: false, replaces: [] });
+      // while a check that runs there and fails is the verdict "gone"
+      const running = labDocker();
+      const gone = await withPath(running.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(gone?.replaces).toEqual(["check"]);
+    });
+
+    it("runs what changes things over SSH, and sees no change in a connection that only gained its container", async () => {
+      const d = labDocker();
+      await withPath(d.bin, async () => {
+        await expect(provider.create({ ...inputs, sshRetrySeconds: 0 })).rejects.toThrow("worker1: node settings: create failed on root@127.0.0.1:1: cannot reach the host over SSH");
+        const before = { ...inputs, connection: nowhere, stdout: "set\n", stderr: "" };
+        expect((await provider.diff?.("id", before, inputs))?.changes).toBe(false);
+      });
+    });
   });
 
   describe("@pulumi/command's semantics: update", () => {

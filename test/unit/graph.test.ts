@@ -88,7 +88,7 @@ describe("the dev lab: hosts", () => {
 
   it("every Command run on a node gets the private key through its connection, as a secret input", async () => {
     const ready = findCommand("lab-worker2-ready");
-    expect(ready.inputs.connection).toEqual({ host: IP.worker2, port: 22, user: "root", privateKey: `${FAKE_PRIVATE_KEY}\n` });
+    expect(ready.inputs.connection).toEqual({ host: IP.worker2, port: 22, user: "root", privateKey: `${FAKE_PRIVATE_KEY}\n`, container: { name: "lab-worker2" } });
     expect(ready.secretInputs).toEqual(["connection"]);
     // and the dynamic provider is told to keep it encrypted in state
     expect(ready.additionalSecretOutputs).toEqual(["connection", "managers", "redact"]);
@@ -236,7 +236,7 @@ describe("the mocks", () => {
     expect(c.type).toBe("pulumi-nodejs:dynamic/swarmlab:Command");
     expect(c.custom).toBe(true);
     expect(c.providerSource).toBe("/* dynamic provider: not serialized under vitest */");
-    expect(Object.keys(c.inputs).sort()).toEqual(["create", "environment", "label", "managers", "sshRetrySeconds"]); // no update: create runs again
+    expect(Object.keys(c.inputs).sort()).toEqual(["create", "environment", "label", "managers", "readOnly", "sshRetrySeconds"]); // no update: create runs again
   });
 });
 

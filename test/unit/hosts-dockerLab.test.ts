@@ -10,6 +10,8 @@ import type { NodeConfig } from "../../components/config/cluster";
 import { dockerLabSchema, type DockerLabHosts } from "../../components/config/hosts";
 import {
   engineAcceptsPrivileged,
+  engineAcceptsPrivilegedRemembered,
+  engineCacheFile,
   nodeCreateScript,
   nodeDeleteScript,
   planLab,
@@ -143,6 +145,62 @@ describe("engineAcceptsPrivileged", () => {
     } finally {
       f.cleanup();
     }
+  });
+});
+
+describe("engineAcceptsPrivilegedRemembered", () => {
+  /** A docker whose `info` names engine `id` (none: the engine does not answer), and whose `run` exits with `runExit`. */
+  function engine(id: string | undefined, runExit = 0) {
+    const dir = tmp("swarmlab-engine-");
+    const log = path.join(dir, "log");
+    const info = id === undefined ? "echo 'Cannot connect to the Docker daemon' >&2; exit 1" : `echo '${id} 27.5.1'; exit 0`;
+    writeFakes(dir, { docker: recordingDocker(log, { exitCode: runExit, stderr: runExit ? "unable to apply caps: operation not permitted" : undefined, cases: { "info --format": info } }) });
+    const calls = () => fs.readFileSync(log, "utf8").trim().split("\n").map((l) => l.split(" ")[0]);
+    return { env: { PATH: `${dir}:/usr/bin:/bin` }, cache: path.join(dir, "cache/engines.json"), calls, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it("probes an engine once, then answers from the cache for that engine", () => {
+    const e = engine("ENGINE-A", 125);
+    try {
+      expect(engineAcceptsPrivilegedRemembered("swarmlab/node:latest", e.env, "Pulumi.dev.yaml", e.cache)).toBe(false);
+      expect(e.calls()).toEqual(["info", "run"]);
+      expect(JSON.parse(fs.readFileSync(e.cache, "utf8"))).toEqual({ "ENGINE-A 27.5.1": { privileged: false } });
+      expect(engineAcceptsPrivilegedRemembered("swarmlab/node:latest", e.env, "Pulumi.dev.yaml", e.cache)).toBe(false);
+      expect(e.calls()).toEqual(["info", "run", "info"]);
+    } finally {
+      e.cleanup();
+    }
+  });
+
+  it("probes again for another engine (or another version of it), and keeps both answers", () => {
+    const e = engine("ENGINE-B", 0);
+    try {
+      fs.mkdirSync(path.dirname(e.cache), { recursive: true });
+      fs.writeFileSync(e.cache, JSON.stringify({ "ENGINE-A 27.5.1": { privileged: false } }));
+      expect(engineAcceptsPrivilegedRemembered("swarmlab/node:latest", e.env, "Pulumi.dev.yaml", e.cache)).toBe(true);
+      expect(e.calls()).toEqual(["info", "run"]);
+      expect(JSON.parse(fs.readFileSync(e.cache, "utf8"))).toEqual({ "ENGINE-A 27.5.1": { privileged: false }, "ENGINE-B 27.5.1": { privileged: true } });
+    } finally {
+      e.cleanup();
+    }
+  });
+
+  it("probes, and so reports why, when the engine does not say who it is; an unreadable cache is asked again", () => {
+    const e = engine(undefined, 0);
+    try {
+      fs.mkdirSync(path.dirname(e.cache), { recursive: true });
+      fs.writeFileSync(e.cache, "{ not json");
+      expect(engineAcceptsPrivilegedRemembered("swarmlab/node:latest", e.env, "Pulumi.dev.yaml", e.cache)).toBe(true);
+      expect(e.calls()).toEqual(["info", "run"]);
+      expect(fs.readFileSync(e.cache, "utf8")).toBe("{ not json");
+    } finally {
+      e.cleanup();
+    }
+  });
+
+  it("keeps its cache under $SWARMLAB_CACHE, else the user's cache folder", () => {
+    expect(engineCacheFile({ SWARMLAB_CACHE: "/c/swarmlab" })).toBe("/c/swarmlab/engines.json");
+    expect(engineCacheFile({ XDG_CACHE_HOME: "/x" })).toBe("/x/swarmlab/engines.json");
   });
 });
 
