@@ -34,7 +34,7 @@ export = async () => {
 
   const hosts = createHosts(cfg);
   const swarm = new SwarmCluster(cfg.name, { hosts, swarm: cfg.swarm, previousManagers: await previous });
-  const services = new ClusterAddons(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds });
+  const services = new ClusterAddons(`${cfg.name}-services`, { cfg, swarm, hosts, source, registryTls, sideLoadIds, stackImages: stackImages(stackFiles) });
 
   // docker.Image (and so the docker provider plugin) only when a stack builds something
   const auth = cfg.registry.auth;

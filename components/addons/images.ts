@@ -12,6 +12,37 @@ export function localImageId(image: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/**
+ * One spelling per image, as docker reads a reference: `nginx` and `docker.io/library/nginx:latest`
+ * are the same image.
+ */
+export function canonicalImage(image: string): string {
+  const at = image.indexOf("@");
+  let name = at < 0 ? image : image.slice(0, at);
+  const digest = at < 0 ? "" : image.slice(at);
+  const slash = name.indexOf("/");
+  const first = slash < 0 ? "" : name.slice(0, slash);
+  // docker takes a first component with a dot or a port, or localhost, for a registry host
+  if (!(slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost"))) name = `docker.io/${name}`;
+  name = name.replace(/^index\.docker\.io\//, "docker.io/");
+  // an official image: docker.io/nginx is docker.io/library/nginx
+  const path = name.startsWith("docker.io/") ? name.slice("docker.io/".length) : undefined;
+  if (path !== undefined && !path.includes("/")) name = `docker.io/library/${path}`;
+  const tagged = name.lastIndexOf(":") > name.lastIndexOf("/");
+  return `${tagged || digest ? name : `${name}:latest`}${digest}`;
+}
+
+/**
+ * The side-loaded images that only the add-ons run (the registry, Traefik, the board: every one
+ * pinned to the managers) and no stack does: copied into the managers alone. A worker never runs
+ * them, and each copy costs seconds of CPU and disk on a small machine.
+ */
+export function managerOnlyImages(sideLoad: string[], addOnImages: string[], stackImages: string[]): string[] {
+  const addOns = new Set(addOnImages.map(canonicalImage));
+  const stacks = new Set(stackImages.map(canonicalImage));
+  return sideLoad.filter((image) => addOns.has(canonicalImage(image)) && !stacks.has(canonicalImage(image)));
+}
+
 /** Every configured image must exist here before anything is created. */
 export function checkLocalImages(images: string[], source: string, inspect = localImageId): Record<string, string> {
   const ids: Record<string, string> = {};
@@ -96,20 +127,30 @@ export interface ImageDeliveryArgs {
   sshRetrySeconds?: number;
   /** How long a copy into a node container waits for that node's dockerd (default 120 s). */
   readySeconds?: number;
+  /** Of `images`, those copied into the managers only (managerOnlyImages). */
+  managersOnly?: string[];
 }
 
-/** Side-loads the configured images into every node. */
+/** Side-loads the configured images into every node (or every manager, for managersOnly). */
 export class ImageDelivery extends pulumi.ComponentResource {
   readonly loaded: Command[] = [];
+  private readonly byImage = new Map<string, Command[]>();
   constructor(name: string, args: ImageDeliveryArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("swarmlab:addons:ImageDelivery", name, {}, formerType("swarmlab:services:ImageDelivery", opts));
     const ids = args.ids ?? checkLocalImages(args.images, args.source);
+    const managersOnly = new Set(args.managersOnly ?? []);
     for (const image of args.images) {
-      for (const h of args.hosts) {
-        this.loaded.push(h.container ? this.intoContainer(name, image, h, h.container, ids[image], args.readySeconds, opts) : this.overSsh(name, image, h, ids[image], args, opts));
-      }
+      const hosts = managersOnly.has(image) ? args.hosts.filter((h) => h.role === "manager") : args.hosts;
+      const loads = hosts.map((h) => (h.container ? this.intoContainer(name, image, h, h.container, ids[image], args.readySeconds, opts) : this.overSsh(name, image, h, ids[image], args, opts)));
+      this.loaded.push(...loads);
+      this.byImage.set(canonicalImage(image), [...(this.byImage.get(canonicalImage(image)) ?? []), ...loads]);
     }
     this.registerOutputs({});
+  }
+
+  /** The copies of one image (none when it is not side-loaded): what a service of it waits for. */
+  loadsOf(image: string): Command[] {
+    return this.byImage.get(canonicalImage(image)) ?? [];
   }
 
   /** A node container: waits for that container only, so copies overlap the swarm's formation. */

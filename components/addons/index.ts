@@ -9,7 +9,7 @@ import { parseStack } from "../stacks/load";
 import { planObjects, readObjectContents } from "../stacks/secrets";
 import { type PreparedStack, StackDeployment } from "../stacks/deployment";
 import type { SwarmCluster } from "../swarm/cluster";
-import { ImageDelivery } from "./images";
+import { ImageDelivery, managerOnlyImages } from "./images";
 import { OverlayNetwork } from "./network";
 import { REGISTRY_STACK, htpasswdLine, registryAddress, registryCompose, trustRegistryScript } from "./registry";
 import {
@@ -48,6 +48,8 @@ export interface ClusterAddonsArgs {
   registryTls?: RegistryTlsMaterial;
   /** The local ID of each side-loaded image, read by the preflight (else read here). */
   sideLoadIds?: Record<string, string>;
+  /** The images the application stacks run: side-loaded into every node even when an add-on runs them too. */
+  stackImages?: string[];
 }
 
 /**
@@ -89,15 +91,25 @@ export class ClusterAddons extends pulumi.ComponentResource {
         { parent: this, dependsOn, deletedWith: swarm.teardownWith },
       );
 
-    if (cfg.images.sideLoad.length) {
-      const images = new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds, readySeconds: cfg.swarm.readyTimeoutSeconds },
+    // The add-ons' images (every add-on runs on the managers) go to the managers only, unless a
+    // stack runs them too; each add-on waits for the copies of its own image, the stacks for the others.
+    const addOnImages = [
+      ...(cfg.registry.enabled ? [cfg.registry.image] : []),
+      ...(cfg.traefik.enabled ? [cfg.traefik.image] : []),
+      ...(cfg.visualizer.enabled ? [cfg.visualizer.image] : []),
+    ];
+    const managersOnly = managerOnlyImages(cfg.images.sideLoad, addOnImages, args.stackImages ?? []);
+    const images = cfg.images.sideLoad.length
+      ? new ImageDelivery(`${name}-images`, { images: cfg.images.sideLoad, managersOnly, ids: args.sideLoadIds, hosts: args.hosts, source: args.source, after: swarm.ready, sshRetrySeconds: cfg.swarm.sshRetrySeconds, readySeconds: cfg.swarm.readyTimeoutSeconds },
         // not `after`: the engine holds a component's children back until its dependsOn is done,
         // and the copies into node containers need the containers only (the SSH ones get `after` each)
-        { parent: this, deletedWith: swarm.teardownWith });
+        { parent: this, deletedWith: swarm.teardownWith })
+      : undefined;
+    if (images) {
       this.ready.push(...images.loaded);
-      this.forStacks.push(...images.loaded);
+      this.forStacks.push(...cfg.images.sideLoad.filter((i) => !managersOnly.includes(i)).flatMap((i) => images.loadsOf(i)));
     }
-    const imagesLoaded = [...swarm.ready, ...this.ready];
+    const imageLoaded = (image: string) => [...swarm.ready, ...(images?.loadsOf(image) ?? [])];
 
     const networks = [
       ...(cfg.traefik.enabled ? [{ name: cfg.traefik.network, attachable: true, encrypted: false, labels: {} }] : []),
@@ -125,7 +137,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       const auth = cfg.registry.auth;
       const values: Record<string, string> = auth ? { REGISTRY_HTPASSWD: bcryptHtpasswd(auth.username, auth.password) } : {};
       const stack = systemStack(REGISTRY_STACK, registryCompose(cfg.registry, manager.name, !!auth), values);
-      const registry = deploy("registry", stack, [...imagesLoaded, ...trust]);
+      const registry = deploy("registry", stack, [...imageLoaded(cfg.registry.image), ...trust]);
       this.ready.push(registry, ...trust);
       this.forStacks.push(...trust);
       this.registryReady.push(registry);
@@ -156,14 +168,14 @@ export class ClusterAddons extends pulumi.ComponentResource {
     if (cfg.traefik.enabled) {
       const dashAuth = cfg.traefik.dashboardAuth;
       const users: Record<string, string> = dashAuth ? { TRAEFIK_DASHBOARD_USERS: bcryptHtpasswd(dashAuth.username, dashAuth.password) } : {};
-      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name), users), [...imagesLoaded, ...networks], true);
+      const traefik = deploy("traefik", systemStack(TRAEFIK_STACK, traefikCompose(cfg.traefik, manager.name), users), [...imageLoaded(cfg.traefik.image), ...networks], true);
       this.ready.push(traefik);
       urls.traefik = managerAddress.apply((a) => `http://${a}:${cfg.traefik.httpPort}/`);
       if (cfg.traefik.dashboard) urls.dashboard = managerAddress.apply((a) => `http://${a}:${cfg.traefik.dashboardPort}/dashboard/`);
     }
 
     if (cfg.visualizer.enabled) {
-      this.ready.push(deploy("visualizer", systemStack("swarmlab-visualizer", visualizerCompose(cfg.visualizer)), imagesLoaded, true));
+      this.ready.push(deploy("visualizer", systemStack("swarmlab-visualizer", visualizerCompose(cfg.visualizer)), imageLoaded(cfg.visualizer.image), true));
       urls.visualizer = managerAddress.apply((a) => `http://${a}:${cfg.visualizer.port}/`);
     }
 

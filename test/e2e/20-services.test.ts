@@ -47,11 +47,14 @@ describe.runIf(e2eEnabled())("cluster services: registry, Traefik, image deliver
     expect(streamed.every((d) => d.ephemeral === true && d.severity === "info")).toBe(true);
   });
 
-  it("side-loads the configured images into every node", () => {
+  it("side-loads the stacks' images into every node, and those only the add-ons run (pinned to managers) into the manager alone", () => {
+    const img = labImages();
     for (const node of ["manager1", "worker1", "worker2"]) {
-      const have = nodeDocker(node, ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
-      expect(have).toContain(labImages().SWARMLAB_WHOAMI_IMAGE);
-      expect(have).toContain(labImages().SWARMLAB_TRAEFIK_IMAGE);
+      const have = nodeDocker(node, ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]).split("\n");
+      expect(have).toContain(img.SWARMLAB_WHOAMI_IMAGE);
+      const addOns = [img.SWARMLAB_TRAEFIK_IMAGE, img.SWARMLAB_REGISTRY_IMAGE];
+      if (node === "manager1") expect(have).toEqual(expect.arrayContaining(addOns));
+      else expect(have.filter((i) => addOns.includes(i))).toEqual([]);
     }
   });
 

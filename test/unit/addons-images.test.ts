@@ -8,10 +8,34 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../components/config/errors";
 import { knownHostsLine, type SshTarget } from "../../components/command/ssh";
-import { checkLocalImages, containerSideLoadScript, sideLoadScript } from "../../components/addons/images";
+import { canonicalImage, checkLocalImages, containerSideLoadScript, managerOnlyImages, sideLoadScript } from "../../components/addons/images";
 import { localImagesDocker, sideLoadFakes } from "../support/fakeDocker";
 import { fakeBin, runScript, withPath } from "../support/fakes";
 import { tmp } from "../support/tmp";
+
+describe("canonicalImage", () => {
+  it("spells an image as docker reads it: registry, library/ for official images, the latest tag", () => {
+    expect(canonicalImage("nginx")).toBe("docker.io/library/nginx:latest");
+    expect(canonicalImage("docker.io/nginx:1.27")).toBe("docker.io/library/nginx:1.27");
+    expect(canonicalImage("index.docker.io/library/nginx:1.27")).toBe("docker.io/library/nginx:1.27");
+    expect(canonicalImage("traefik/whoami:v1.10")).toBe("docker.io/traefik/whoami:v1.10");
+    expect(canonicalImage("localhost:5000/app")).toBe("localhost:5000/app:latest");
+    expect(canonicalImage("172.28.0.10:5000/team/app:2")).toBe("172.28.0.10:5000/team/app:2");
+    expect(canonicalImage("ghcr.io/o/app@sha256:abc")).toBe("ghcr.io/o/app@sha256:abc");
+    expect(canonicalImage("swarmlab/registry:2.8")).toBe("docker.io/swarmlab/registry:2.8");
+  });
+});
+
+describe("managerOnlyImages", () => {
+  it("keeps to the managers the side-loaded images only the add-ons run, however they are spelled", () => {
+    expect(managerOnlyImages(["registry:2.8", "traefik:v3.6", "shop/app:1"], ["docker.io/library/registry:2.8", "traefik:v3.6"], ["shop/app:1"])).toEqual(["registry:2.8", "traefik:v3.6"]);
+  });
+
+  it("copies everywhere an add-on's image that a stack runs too, and any image no add-on runs", () => {
+    expect(managerOnlyImages(["registry:2.8", "whoami"], ["registry:2.8"], ["docker.io/library/registry:2.8"])).toEqual([]);
+    expect(managerOnlyImages(["whoami"], [], [])).toEqual([]);
+  });
+});
 
 describe("checkLocalImages", () => {
   it("returns the local IDs, or fails naming every missing image and what to do", () => {

@@ -17,12 +17,13 @@ describe("ClusterAddons under mocks", () => {
   let mocked: Mocked;
   let urls: Record<string, string>;
   let registryAt: string | undefined;
+  let forStacks: string[] = [];
   const savedPath = process.env.PATH;
 
   beforeAll(async () => {
     mocked = await setupMocks();
     // checkLocalImages asks `docker image inspect` at construction: a fake docker knows the image
-    const bin = fakeBin({ docker: localImagesDocker({ "shop/app:1": "sha256:app1" }) });
+    const bin = fakeBin({ docker: localImagesDocker({ "shop/app:1": "sha256:app1", "registry:2.8": "sha256:reg28" }) });
     process.env.PATH = `${bin}:${savedPath}`;
     const values: Record<string, unknown> = {
       "swarmlab:name": "svc",
@@ -33,13 +34,14 @@ describe("ClusterAddons under mocks", () => {
         { name: "worker1", role: "worker" },
         { name: "worker2", role: "worker" },
       ],
-      "swarmlab:registry": { enabled: true },
+      "swarmlab:registry": { enabled: true, image: "registry:2.8" },
       "swarmlab:traefik": { enabled: true },
       "swarmlab:visualizer": { enabled: true },
-      "swarmlab:images": { sideLoad: ["shop/app:1"] },
+      "swarmlab:images": { sideLoad: ["shop/app:1", "registry:2.8"] },
       "swarmlab:networks": [{ name: "backend", encrypted: true }],
     };
     const { swarm, services } = await servicesUnderMocks(values, "svc-services");
+    forStacks = namesOf(await Promise.all(services.forStacks.map((r) => resolve(r.urn))));
     urls = await resolve(services.urls);
     registryAt = services.registryAddress && (await resolve(services.registryAddress));
     await resolve(swarm.leaderAddress);
@@ -119,13 +121,21 @@ describe("ClusterAddons under mocks", () => {
     expect(findResource("svc-services-images", "swarmlab:addons:ImageDelivery").dependencies).toEqual([]);
   });
 
-  it("deploys the registry after every trust command and the side-loaded images (dependsOn of the deploy command itself)", async () => {
-    const loads = NODES.map((n) => `svc-services-images-shop-app-1-${n}`);
+  it("copies an image only the add-ons run (here the registry's) into the managers alone: no worker runs it", async () => {
+    expect(recorded(COMMAND_TYPE).filter((r) => r.name.startsWith("svc-services-images-registry-2-8-")).map((r) => r.name)).toEqual(["svc-services-images-registry-2-8-manager1"]);
+  });
+
+  it("deploys each add-on after the copies of its own image only: the registry after them and every trust command", async () => {
     const explicit = (name: string) => namesOf(dependsOnOf(findCommand(name)));
-    expect(explicit("svc-services-registry-deploy")).toEqual(["svc-nodes", ...loads, ...NODES.map((n) => `svc-services-trust-registry-${n}`)]);
-    // Traefik waits for the networks (a component in dependsOn stands for its children); the visualizer for the images only
-    expect(explicit("svc-services-traefik-deploy")).toEqual(["svc-nodes", ...loads, "svc-services-net-backend-create", "svc-services-net-traefik-public-create"]);
-    expect(explicit("svc-services-visualizer-deploy")).toEqual(["svc-nodes", ...loads]);
+    expect(explicit("svc-services-registry-deploy")).toEqual(["svc-nodes", "svc-services-images-registry-2-8-manager1", ...NODES.map((n) => `svc-services-trust-registry-${n}`)]);
+    // Traefik waits for the networks (a component in dependsOn stands for its children); the visualizer for the swarm only (their images are not side-loaded here)
+    expect(explicit("svc-services-traefik-deploy")).toEqual(["svc-nodes", "svc-services-net-backend-create", "svc-services-net-traefik-public-create"]);
+    expect(explicit("svc-services-visualizer-deploy")).toEqual(["svc-nodes"]);
+  });
+
+  it("has stacks wait for the copies of the images they may run, not for those only the add-ons run", async () => {
+    expect(forStacks.filter((n) => n.startsWith("svc-services-images-"))).toEqual(NODES.map((n) => `svc-services-images-shop-app-1-${n}`));
+    expect(forStacks).toContain("svc-services-net-backend");
   });
 
   it("exports the URLs at the manager's address", async () => {
