@@ -103,14 +103,19 @@ export function execArgs(container: string, command: string): string[] {
 }
 
 /**
- * A run in a lab node's container. A run that never started the command (the container is gone,
- * stopped or paused, or its engine does not answer: no start marker) reports ssh's own failure
- * code, so that it means what an SSH host that does not answer means: no verdict, try another.
+ * A run in a lab node's container, reported as ssh would: a run that never started the command
+ * (the container is gone, stopped or paused, or its engine does not answer: no start marker) is a
+ * host that does not answer; one that started and failed while the container stopped under it (a
+ * node lost mid-command) is a connection that broke after the start. Either way ssh's own failure
+ * code: no verdict on what was read, and the work goes to another manager when it can.
  */
 async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
   const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
   const res = await spawnCollect("docker", execArgs(container.name, command), spec.stdin, timeoutMs, env, spec.onOutput);
-  return res.code !== 0 && !res.stderr.includes(STARTED_MARKER) ? { ...res, code: SSH_FAILED } : res;
+  if (res.code === 0) return res;
+  if (!res.stderr.includes(STARTED_MARKER)) return { ...res, code: SSH_FAILED };
+  const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}}", container.name], undefined, 30_000, env);
+  return state.code === 0 && state.stdout.trim() === "true false" ? res : { ...res, code: SSH_FAILED, stderr: `${res.stderr}\n[swarmlab] the node's container stopped during the command` };
 }
 
 /** Where and how patiently to run. */

@@ -59,14 +59,21 @@ describe("the command provider", () => {
   });
 
   describe("lab nodes (connection.container): reads go through docker exec, changes over SSH", () => {
-    /** A docker whose `exec -i <container> sh -c <cmd>` runs cmd here, or fails as for a stopped container when the file `stopped` exists; calls logged. */
+    /**
+     * A docker whose `exec -i <container> sh -c <cmd>` runs cmd here, or fails as for a stopped
+     * container when the file `stopped` exists, and whose `inspect` tells the container's state
+     * (the file `state`, else running); calls logged.
+     */
     function labDocker() {
       const bin = fakeBin({
-        docker: `echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"
-[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $3 is not running" >&2; exit 1; }
-shift 5; exec sh -c "$1"`,
+        docker: [
+          `echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"`,
+          `if [ "$1" = inspect ]; then cat "$(dirname "$0")/state" 2>/dev/null || echo "true false"; exit 0; fi`,
+          `[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $3 is not running" >&2; exit 1; }`,
+          `shift 5; exec sh -c "$1"`,
+        ].join("\n"),
       }, "swarmlab-labdocker-");
-      return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), "") };
+      return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), ""), state: (s: string) => fs.writeFileSync(path.join(bin, "state"), `${s}\n`) };
     }
     const lab = { ...nowhere, container: { name: "lab-worker1" } };
     const inputs: CommandInputs = { label: "worker1: node settings", create: "echo set", check: "echo set", connection: lab };
@@ -89,6 +96,14 @@ shift 5; exec sh -c "$1"`,
       const running = labDocker();
       const gone = await withPath(running.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
       expect(gone?.replaces).toEqual(["check"]);
+    });
+
+    it("takes a check cut short by its container stopping (a node lost mid-check) for no answer, not for a thing gone", async () => {
+      const d = labDocker();
+      d.state("false false");
+      const diff = await withPath(d.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(diff).toMatchObject({ changes: false, replaces: [] });
+      expect(d.log()).toContain("inspect -f {{.State.Running}} {{.State.Paused}} lab-worker1");
     });
 
     it("runs what changes things over SSH, and sees no change in a connection that only gained its container", async () => {
