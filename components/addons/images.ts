@@ -143,7 +143,8 @@ export class ImageDelivery extends pulumi.ComponentResource {
       const hosts = managersOnly.has(image) ? args.hosts.filter((h) => h.role === "manager") : args.hosts;
       const loads = hosts.map((h) => (h.container ? this.intoContainer(name, image, h, h.container, ids[image], args.readySeconds, opts) : this.overSsh(name, image, h, ids[image], args, opts)));
       this.loaded.push(...loads);
-      this.byImage.set(canonicalImage(image), [...(this.byImage.get(canonicalImage(image)) ?? []), ...loads]);
+      const key = canonicalImage(image);
+      this.byImage.set(key, [...(this.byImage.get(key) ?? []), ...loads]);
     }
     this.registerOutputs({});
   }
