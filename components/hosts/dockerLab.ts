@@ -102,7 +102,9 @@ export function engineAcceptsPrivilegedRemembered(image: string, env: NodeJS.Pro
   if (!engine) return engineAcceptsPrivileged(image, env, source);
   let known: Record<string, { privileged?: boolean }> = {};
   try {
-    known = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as typeof known;
+    const read: unknown = JSON.parse(fs.readFileSync(cacheFile, "utf8"));
+    // (a file edited by hand into something else than an object is asked again, then rewritten)
+    if (read && typeof read === "object" && !Array.isArray(read)) known = read as typeof known;
   } catch {
     // none yet, or unreadable: asked again
   }

@@ -198,6 +198,20 @@ describe("engineAcceptsPrivilegedRemembered", () => {
     }
   });
 
+  it("asks again, without a stack trace, when the cache was edited into something else than an object", () => {
+    for (const text of ["null", "[]", "5"]) {
+      const e = engine("ENGINE-C", 0);
+      try {
+        fs.mkdirSync(path.dirname(e.cache), { recursive: true });
+        fs.writeFileSync(e.cache, text);
+        expect(engineAcceptsPrivilegedRemembered("swarmlab/node:latest", e.env, "Pulumi.dev.yaml", e.cache)).toBe(true);
+        expect(JSON.parse(fs.readFileSync(e.cache, "utf8"))).toEqual({ "ENGINE-C 27.5.1": { privileged: true } });
+      } finally {
+        e.cleanup();
+      }
+    }
+  });
+
   it("keeps its cache under $SWARMLAB_CACHE, else the user's cache folder", () => {
     expect(engineCacheFile({ SWARMLAB_CACHE: "/c/swarmlab" })).toBe("/c/swarmlab/engines.json");
     expect(engineCacheFile({ XDG_CACHE_HOME: "/x" })).toBe("/x/swarmlab/engines.json");
