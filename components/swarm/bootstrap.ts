@@ -201,6 +201,10 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider<BootstrapInputs,
     if (JSON.stringify({ ...news, __provider: undefined }).includes(UNKNOWN)) return { changes: inputsChanged };
     const first = await survey(news.managers);
     if (unlockKeyFor(olds) && first.some((r) => r.state === "locked")) return { changes: true };
+    // Silent managers may come back through this very plan (a stopped lab node is started again
+    // before this resource runs): the update decides then, waiting for them as a create does, and
+    // refuses with the same words if they stay silent. Nothing is initialised on a guess either way.
+    if (decideSwarm(first, { ...news, recorded: olds.clusterId }).action === "wait") return { changes: true };
     const { d, reports } = await decide(news, olds.clusterId, first);
     if (d.action === "refuse" || d.action === "wait") throw new Error(`swarm: ${d.message}`);
     if (restoreFrom(d)) return { changes: true };

@@ -63,6 +63,17 @@ describe("bootstrapProvider", () => {
     expect(calls("m1")).toContain("swarm update --autolock=true --task-history-limit 10");
   });
 
+  it("leaves managers that are all silent to the update (this plan may start them again), which still refuses to guess", async () => {
+    const olds = live();
+    for (const m of names) write(m, "down", "");
+    // the preview plans an update instead of failing: a stopped lab manager is started before this resource runs
+    const d = await provider(() => bootstrapProvider.diff!("swarm-c1", olds, inputs()));
+    expect(d.changes).toBe(true);
+    // and if they are still silent then, the update refuses with the same words, having run nothing
+    await expect(provider(() => bootstrapProvider.update!("swarm-c1", olds, inputs()))).rejects.toThrow(/swarm: cannot tell whether the swarm still exists: .*swarmlab does not initialise a new swarm while a manager that may hold the old one is silent/);
+    expect(names.flatMap((m) => calls(m).filter((c) => c.startsWith("swarm ")))).toEqual([]);
+  });
+
   it("sees no change in a state written before the day-2 settings, when the swarm has docker's defaults", async () => {
     const olds = live();
     delete olds.settings;
