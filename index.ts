@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { quietRpcDebug } from "./components/command/quietDebug";
+import { cheapSdkStacks } from "./components/command/sdkStacks";
 import { createHosts } from "./components/hosts";
 import { preflight } from "./components/preflight";
 import { ClusterAddons } from "./components/addons";
@@ -12,6 +13,7 @@ import { readPreviousManagers } from "./components/swarm/previous";
 
 export = async () => {
   quietRpcDebug();
+  cheapSdkStacks();
   reportFailuresOnce();
   const source = `Pulumi.${pulumi.getStack()}.yaml`;
   const root = process.cwd();

@@ -99,10 +99,12 @@ export function joinScript(advertiseAddress: string): string {
     ': "${SWARMLAB_JOIN_TOKEN:?no join token given}"',
     // without this swarm's node list, membership cannot be told: never leave on a guess
     ': "${SWARMLAB_NODE_IDS:?no node list of this swarm given}"',
-    `state=$(${state})`,
+    // state and node ID in one call (each `docker info` is ~0.1 s on a busy lab node); a dockerd
+    // that does not answer fails the join here (the assignment, under set -e)
+    `now() { info=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}'); state=\${info%% *}; me=\${info#* }; }`,
+    "now",
     // pending and error are also what a member shows while its engine restarts: let it settle first
-    `for i in $(seq 1 30); do case "$state" in pending|error) sleep 2; state=$(${state});; *) break;; esac; done`,
-    "me=$(docker info --format '{{.Swarm.NodeID}}')",
+    `for i in $(seq 1 30); do case "$state" in pending|error) sleep 2; now;; *) break;; esac; done`,
     'member=no; if [ -n "$me" ]; then case " $SWARMLAB_NODE_IDS " in *" $me "*) member=yes;; esac; fi',
     'case "$state" in',
     '  pending|error)',
@@ -121,9 +123,10 @@ export function joinScript(advertiseAddress: string): string {
     `    for i in $(seq 1 60); do case "$(${state})" in active|inactive) break;; esac; sleep 2; done`,
     `    [ "$(${state})" = active ] && break`,
     "  done",
-    `  [ "$(${state})" = active ] || { echo "$out" >&2; exit 1; }`,
+    "  now",
+    '  [ "$state" = active ] || { echo "$out" >&2; exit 1; }',
     "fi",
-    "docker info --format '{{.Swarm.NodeID}}'",
+    'printf \'%s\\n\' "$me"',
   ].join("\n");
 }
 
@@ -131,11 +134,12 @@ export function joinScript(advertiseAddress: string): string {
  * The node's own swarm ID (what an update of a join prints, like the join itself): the join's
  * drift check. It never fails: a failing check would mean "gone" and replace the join, whose
  * delete makes the node leave the swarm, and a dockerd that is restarting (a registry trust
- * reload) must not cost that. A dockerd that does not answer within a minute prints nothing, a
- * change: the join's update runs, which leaves nothing on a guess.
+ * reload) must not cost that. A dockerd that does not answer within a minute prints an empty line,
+ * a change: the join's update runs, which leaves nothing on a guess.
  */
 export function nodeIdScript(waitSeconds = 60): string {
-  return [waitUntil("docker info >/dev/null 2>&1", waitSeconds), "docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true"].join("\n");
+  // one `docker info` when dockerd answers (a drift check of every node at every preview)
+  return ['id=""', waitUntil(`id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null)`, waitSeconds), 'printf \'%s\\n\' "$id"'].join("\n");
 }
 
 /** Run on the node itself when it leaves the cluster. */
@@ -161,34 +165,45 @@ export function settingsScript(s: NodeSettings): string {
   const id = q(s.nodeId);
   const wanted = Object.keys(s.labels).sort();
   const add = wanted.map((k) => `--label-add ${q(`${k}=${s.labels[k]}`)}`).join(" ");
+  // What the node holds, as `docker node inspect` prints it (Go's JSON: keys sorted, no labels is
+  // {} or null): when it is already what is wanted (a fresh join, a re-run) nothing is updated.
+  // Anything this text does not render exactly as Go does is only an update that was not needed.
+  const sorted = Object.fromEntries(wanted.map((k) => [k, s.labels[k]]));
+  const holds = [`${s.availability} ${JSON.stringify(sorted)}`, ...(wanted.length ? [] : [`${s.availability} null`])];
+  // Each `docker node inspect` costs ~0.1 s on a busy lab manager: one read of this node, one of all the others.
   return [
-    `id=${id}; st=""`,
-    waitUntil(`st=$(docker node inspect -f '{{.Status.State}}' "$id" 2>/dev/null || true); [ "$st" = ready ]`, s.readyTimeoutSeconds),
+    `id=${id}; st=""; changed=no`,
+    waitUntil(
+      `IFS='|' read -r st addr role now <<<"$(docker node inspect -f '{{.Status.State}}|{{.Status.Addr}}|{{.Spec.Role}}|{{.Spec.Availability}} {{json .Spec.Labels}}' "$id" 2>/dev/null || true)"; [ "$st" = ready ]`,
+      s.readyTimeoutSeconds,
+    ),
     `[ "$st" = ready ] || { echo "node ${s.name} ($id) is not Ready after ${s.readyTimeoutSeconds} s (state: \${st:-unknown})" >&2; exit 1; }`,
     // Stale entries: the same hostname, Down or at this node's own address (a machine recreated
     // behind swarmlab's back still counts as Ready until its heartbeats time out), and nameless
     // Down entries (joins that never completed). A live machine elsewhere with the same hostname stays.
-    `addr=$(docker node inspect -f '{{.Status.Addr}}' "$id")`,
-    `for old in $(docker node ls -q); do [ "$old" = "$id" ] && continue`,
-    `  IFS='|' read -r h ost oaddr <<<"$(docker node inspect -f '{{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}}' "$old")"`,
+    `others=$(docker node ls -q | grep -vxF "$id" || true)`,
+    `while IFS='|' read -r old h ost oaddr; do [ -n "$old" ] || continue`,
     `  if [ "$h" = ${q(s.name)} ] && { [ "$ost" = down ] || [ "$oaddr" = "$addr" ]; }; then :; elif [ -z "$h" ] && [ "$ost" = down ]; then :; else continue; fi`,
-    `  docker node demote "$old" >/dev/null 2>&1 || true; docker node rm --force "$old" >/dev/null`,
-    `done`,
-    `role=$(docker node inspect -f '{{.Spec.Role}}' "$id")`,
+    `  docker node demote "$old" </dev/null >/dev/null 2>&1 || true; docker node rm --force "$old" </dev/null >/dev/null`,
+    // (an entry removed meanwhile is left out of the listing: nothing to remove)
+    `done <<<"$([ -z "$others" ] || docker node inspect -f '{{.ID}}|{{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}}' $others 2>/dev/null || true)"`,
     RETRY,
     s.role === "manager"
-      ? `if [ "$role" != manager ]; then retry docker node promote "$id" || fail "cannot promote node ${s.name} ($id)"; fi`
-      : `if [ "$role" != worker ]; then retry docker node demote "$id" || fail "cannot demote node ${s.name} ($id)"; fi`,
-    `rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
-    `  case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
+      ? `if [ "$role" != manager ]; then retry docker node promote "$id" || fail "cannot promote node ${s.name} ($id)"; changed=yes; fi`
+      : `if [ "$role" != worker ]; then retry docker node demote "$id" || fail "cannot demote node ${s.name} ($id)"; changed=yes; fi`,
+    `if ${holds.map((h) => `[ "$now" != ${q(h)} ]`).join(" && ")}; then`,
+    `  rm_args=""; for k in $(docker node inspect -f '{{range $k, $v := .Spec.Labels}}{{$k}} {{end}}' "$id"); do`,
+    `    case ${q(` ${wanted.join(" ")} `)} in *" $k "*) ;; *) rm_args="$rm_args --label-rm $k";; esac; done`,
     // "update out of sequence": the node object changed under us (a join or promotion settling); try again.
-    `retry docker node update --availability ${s.availability} $rm_args ${add} "$id" || fail "cannot update node ${s.name} ($id)"`,
+    `  retry docker node update --availability ${s.availability} $rm_args ${add} "$id" || fail "cannot update node ${s.name} ($id)"; changed=yes`,
+    `fi`,
     ...(s.role === "manager"
       ? [
           waitUntil(`[ "$(docker node inspect -f '{{.ManagerStatus.Reachability}}' "$id" 2>/dev/null)" = reachable ]`, s.readyTimeoutSeconds),
         ]
       : []),
-    `docker node inspect -f '{{.Spec.Role}} {{.Spec.Availability}}' "$id"`,
+    // role and availability as they are now (read again only when this run changed them)
+    `if [ $changed = yes ]; then docker node inspect -f '{{.Spec.Role}} {{.Spec.Availability}}' "$id"; else echo "$role \${now%% *}"; fi`,
   ].join("\n");
 }
 

@@ -26,7 +26,8 @@ export const HOSTNAME_FAKE = "echo node-under-test";
 /**
  * A swarm node's engine, for the node scripts of components/swarm/scripts.ts. Its state lives in
  * files of $FAKE_DIR: `state` (LocalNodeState), `control` (ControlAvailable), `nodeid`, and per
- * node id `role-<id>`, `labels-<id>`, `status-<id>`, `hostname-<id>`; `nodes` lists the ids
+ * node id `role-<id>`, `labels-<id>` (the keys), `labelsjson-<id>` (the labels as `{{json}}` prints
+ * them), `availability-<id>` (active when missing), `status-<id>`, `hostname-<id>`; `nodes` lists the ids
  * `docker node ls -q` prints.
  * A node exists (for a plain `node inspect <id>`) while its `role-<id>` file does; `running-<id>`
  * holds how many more `node ps` listings show tasks on it. Scripted failures: `fails-<verb>` (verb:
@@ -54,6 +55,7 @@ case "$*" in
   "info --format {{.Swarm.LocalNodeState}}") get state ;;
   "info --format {{.Swarm.ControlAvailable}}") get control ;;
   "info --format {{.Swarm.NodeID}}") get nodeid ;;
+  "info --format {{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}") echo "$(get state) $(get nodeid)" ;;
   "info --format {{range .Swarm.RemoteManagers}}{{.NodeID}} {{end}}") get managers ;;
   "info") ;;
   "version --format {{.Server.Version}}") echo 28.0.0 ;;
@@ -68,7 +70,11 @@ case "$*" in
   "node inspect -f {{.Status.State}} "*) get "status-$last" ;;
   "node inspect -f {{.Status.Addr}} "*) get "addr-$last" ;;
   "node inspect -f {{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}} "*) echo "$(get "hostname-$last")|$(get "status-$last")|$(get "addr-$last")" ;;
-  "node inspect -f {{.Spec.Role}} {{.Spec.Availability}} "*) echo "$(get "role-$last") $(get "availability-$last")" ;;
+  "node inspect -f {{.Spec.Role}} {{.Spec.Availability}} "*) a=$(get "availability-$last"); echo "$(get "role-$last") ${"$"}{a:-active}" ;;
+  "node inspect -f {{.Status.State}}|{{.Status.Addr}}|{{.Spec.Role}}|{{.Spec.Availability}} {{json .Spec.Labels}} "*)
+    [ -e "$d/role-$last" ] || exit 1; a=$(get "availability-$last"); echo "$(get "status-$last")|$(get "addr-$last")|$(get "role-$last")|${"$"}{a:-active} $(get "labelsjson-$last")" ;;
+  "node inspect -f {{.ID}}|{{.Description.Hostname}}|{{.Status.State}}|{{.Status.Addr}} "*)
+    shift 3; rc=0; for i in "$@"; do if [ -e "$d/role-$i" ]; then echo "$i|$(get "hostname-$i")|$(get "status-$i")|$(get "addr-$i")"; else echo "Error response from daemon: node $i not found" >&2; rc=1; fi; done; exit $rc ;;
   "node inspect -f {{.Spec.Role}} "*) get "role-$last" ;;
   "node inspect -f {{range \$k, \$v := .Spec.Labels}}{{\$k}} {{end}} "*) get "labels-$last" ;;
   "node inspect -f {{.ManagerStatus.Reachability}} "*) echo reachable ;;

@@ -63,14 +63,23 @@ describe("joinScript", () => {
     const r = run(join, found);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+    // state and node ID read together, before and after: two `docker info` in all
     expect(calls()).toEqual([
-      "info --format {{.Swarm.LocalNodeState}}",
-      "info --format {{.Swarm.NodeID}}",
+      "info --format {{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}",
       joinVia("172.28.0.10:2377"),
-      "info --format {{.Swarm.LocalNodeState}}",
-      "info --format {{.Swarm.NodeID}}",
+      "info --format {{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}",
     ]);
     expect(r.stdout).toBe("nodeid-self\n");
+  });
+
+  it("fails, joining nothing and printing no node ID, when dockerd does not answer", async () => {
+    write("state", "inactive");
+    write("fails-info---format", "1");
+    write("error", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock");
+    const r = run(join, found);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(calls().filter((c) => c.startsWith("swarm"))).toEqual([]);
   });
 
   it("tries the next manager when one refuses the join (a manager gone since the lookup)", async () => {
@@ -160,7 +169,7 @@ describe("joinScript", () => {
     const r = run(join, found);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("the swarm on node-under-test is locked: run docker swarm unlock there first\n");
-    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}}", "info --format {{.Swarm.NodeID}}"]);
+    expect(calls()).toEqual(["info --format {{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}"]);
   });
 
   it("fails in strict mode when the token is missing, before joining", async () => {
@@ -202,11 +211,21 @@ describe("nodeIdScript (the join's drift check)", () => {
 
   it("never fails (a failing check would replace the join, whose delete leaves the swarm): a dockerd that does not answer prints nothing", async () => {
     fakeSleep();
-    write("fails-info", "100000");
-    write("fails-info---format", "1");
+    write("fails-info---format", "100000");
     const r = run(nodeIdScript(1));
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("");
+    expect(r.stdout.trim()).toBe("");
+    expect(sleeps().length).toBeGreaterThan(1); // it waited for dockerd
+  });
+
+  it("asks dockerd once when it answers (a drift check at every preview), and waits for a dockerd that is restarting", async () => {
+    write("nodeid", "id-w1");
+    expect(run(nodeIdScript()).stdout).toBe("id-w1\n");
+    expect(calls()).toEqual(["info --format {{.Swarm.NodeID}}"]);
+    fakeSleep();
+    write("fails-info---format", "2");
+    expect(run(nodeIdScript()).stdout).toBe("id-w1\n");
+    expect(calls().length).toBe(4);
   });
 });
 
@@ -221,10 +240,15 @@ describe("leaveScript", () => {
 describe("settingsScript", () => {
   const base: NodeSettings = { nodeId: "id-w1", name: "worker1", role: "worker", availability: "active", labels: {}, readyTimeoutSeconds: 5 };
 
-  function node(id: string, o: { role: string; labels?: string; status?: string; hostname?: string; addr?: string }): void {
+  /** A node of the fake swarm; `labels` as a map, or as keys only (each with the value "v"). */
+  function node(id: string, o: { role: string; labels?: string | Record<string, string>; status?: string; hostname?: string; addr?: string; availability?: string }): void {
+    const labels = typeof o.labels === "string" ? Object.fromEntries(o.labels.split(" ").filter(Boolean).map((k) => [k, "v"])) : (o.labels ?? {});
     write(`role-${id}`, o.role);
     write(`addr-${id}`, o.addr ?? `addr-of-${id}`);
-    write(`labels-${id}`, o.labels ?? "");
+    write(`labels-${id}`, Object.keys(labels).map((k) => `${k} `).join(""));
+    // as Go prints a map: keys sorted
+    write(`labelsjson-${id}`, JSON.stringify(Object.fromEntries(Object.keys(labels).sort().map((k) => [k, labels[k]]))));
+    if (o.availability) write(`availability-${id}`, o.availability);
     write(`status-${id}`, o.status ?? "ready");
     write(`hostname-${id}`, o.hostname ?? id);
   }
@@ -237,7 +261,7 @@ describe("settingsScript", () => {
     const r = run(settingsScript(base));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(changes()).toEqual(["node demote id-w1", "node update --availability active id-w1"]);
+    expect(changes()).toEqual(["node demote id-w1"]);
     expect(r.stdout).toBe("worker active\n");
   });
 
@@ -246,16 +270,39 @@ describe("settingsScript", () => {
     node("id-w1", { role: "worker" });
     const r = run(settingsScript({ ...base, role: "manager" }));
     expect(r.code).toBe(0);
-    expect(changes()).toEqual(["node promote id-w1", "node update --availability active id-w1"]);
+    expect(changes()).toEqual(["node promote id-w1"]);
     expect(calls()).toContain("node inspect -f {{.ManagerStatus.Reachability}} id-w1");
     expect(r.stdout).toBe("manager active\n");
   });
 
-  it("neither promotes nor demotes a node that already has its role", async () => {
+  it("changes nothing on a node that already has its role, availability and labels (a fresh join, a re-run), in two reads", async () => {
     write("nodes", "id-w1");
     node("id-w1", { role: "worker" });
-    expect(run(settingsScript(base)).code).toBe(0);
-    expect(changes()).toEqual(["node update --availability active id-w1"]);
+    const r = run(settingsScript(base));
+    expect(r.code).toBe(0);
+    expect(changes()).toEqual([]);
+    expect(calls()).toEqual(["node inspect -f {{.Status.State}}|{{.Status.Addr}}|{{.Spec.Role}}|{{.Spec.Availability}} {{json .Spec.Labels}} id-w1", "node ls -q"]);
+    expect(r.stdout).toBe("worker active\n");
+  });
+
+  it("takes labels equal to the configured ones, values with spaces included, as nothing to change", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker", labels: { zone: "a", "disk.type": "ssd b" }, availability: "drain" });
+    const r = run(settingsScript({ ...base, availability: "drain", labels: { zone: "a", "disk.type": "ssd b" } }));
+    expect(r.code).toBe(0);
+    expect(changes()).toEqual([]);
+    expect(r.stdout).toBe("worker drain\n");
+  });
+
+  it("updates a label whose value differs, and an availability that differs", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker", labels: { zone: "b" } });
+    expect(run(settingsScript({ ...base, labels: { zone: "a" } })).code).toBe(0);
+    expect(changes()).toEqual(["node update --availability active --label-add zone=a id-w1"]);
+    m.write("nodes", "id-w2");
+    node("id-w2", { role: "worker", labels: { zone: "a" } });
+    expect(run(settingsScript({ ...base, nodeId: "id-w2", availability: "pause", labels: { zone: "a" } })).code).toBe(0);
+    expect(changes().slice(1)).toEqual(["node update --availability pause --label-add zone=a id-w2"]);
   });
 
   it("applies the availability, adds the configured labels and removes the others", async () => {
@@ -280,7 +327,7 @@ describe("settingsScript", () => {
     node("id-other", { role: "worker", status: "down", hostname: "worker2" });
     node("id-w1", { role: "worker", hostname: "worker1" });
     expect(run(settingsScript(base)).code).toBe(0);
-    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node update --availability active id-w1"]);
+    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old"]);
   });
 
   it("removes a stale entry still listed Ready at the node's own address (its heartbeats have not timed out yet)", async () => {
@@ -292,7 +339,7 @@ describe("settingsScript", () => {
     node("id-w1", { role: "worker", hostname: "worker1", addr: "10.0.0.5" });
     expect(run(settingsScript(base)).code).toBe(0);
     // the Ready twin elsewhere is another live machine, and another hostname is another node
-    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node demote id-nameless", "node rm --force id-nameless", "node update --availability active id-w1"]);
+    expect(changes()).toEqual(["node demote id-old", "node rm --force id-old", "node demote id-nameless", "node rm --force id-nameless"]);
   });
 
   it("fails with the node's name and state when it never becomes Ready", async () => {
