@@ -9,7 +9,7 @@ import * as cp from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { backoffSeconds, keyFileText, knownHostsLine, outcomeOf, remoteCommand, SSH_FAILED, sshArgs, STARTED_MARKER, withoutMarker, type Outcome, type SshTarget } from "./ssh";
+import { backoffSeconds, envNames, keyFileText, knownHostsLine, outcomeOf, remoteCommand, SSH_FAILED, sshArgs, STARTED_MARKER, withoutMarker, type Outcome, type SshTarget } from "./ssh";
 
 export interface RunResult {
   code: number;
@@ -29,8 +29,10 @@ const NO_LEADER = "a manager without a Raft leader";
  * has a Raft leader), or the next manager is tried. Nothing of the script has run when it fails.
  */
 export const MANAGER_GUARD = [
-  `__s=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null || echo 'no-answer false')`,
-  `if [ "\${__s#* }" != true ] || ! docker node inspect self --format '{{.ID}}' >/dev/null 2>&1; then`,
+  // Only a manager whose Raft has a leader answers `node inspect self`: one docker call when it
+  // does (this runs before every manager-side script); `docker info` then says what else it is.
+  `if ! docker node inspect self --format '{{.ID}}' >/dev/null 2>&1; then`,
+  `  __s=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null || echo 'no-answer false')`,
   `  case "$__s" in "active false") __w="a worker";; *" true") __w="${NO_LEADER}";; *) __w="\${__s% *}";; esac`,
   `  echo "not a manager with control of the swarm ($(hostname): $__w)" >&2; exit ${NOT_MANAGER}; fi`,
 ].join("\n");
@@ -81,7 +83,7 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
   if (!target) {
     return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment }, spec.onOutput);
   }
-  if (spec.readOnly && target.container) return execOnce(target.container, remoteCommand(script, spec.environment, { marked: true }), spec, timeoutMs);
+  if (spec.readOnly && target.container) return execOnce(target.container, remoteCommand(script, undefined, { marked: true }), spec, timeoutMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {
     const key = path.join(dir, "id");
@@ -97,9 +99,13 @@ export async function runOnce(target: SshTarget | undefined, script: string, spe
   }
 }
 
-/** `docker exec` argv that runs a remote command line in a lab node's container. */
-export function execArgs(container: string, command: string): string[] {
-  return ["exec", "-i", container, "sh", "-c", command];
+/**
+ * `docker exec` argv that runs a remote command line in a lab node's container. The environment
+ * goes by name only (`-e NAME`: docker reads the value from its own environment): a value in the
+ * command line would be in `ps` here and in the engine's events (`exec_create: sh -c ...`).
+ */
+export function execArgs(container: string, command: string, envNames: string[] = []): string[] {
+  return ["exec", "-i", ...envNames.flatMap((n) => ["-e", n]), container, "sh", "-c", command];
 }
 
 /**
@@ -111,7 +117,7 @@ export function execArgs(container: string, command: string): string[] {
  */
 async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
   const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
-  const res = await spawnCollect("docker", execArgs(container.name, command), spec.stdin, timeoutMs, env, spec.onOutput);
+  const res = await spawnCollect("docker", execArgs(container.name, command, envNames(spec.environment)), spec.stdin, timeoutMs, { ...env, ...spec.environment }, spec.onOutput);
   if (res.code === 0) return res;
   if (!res.stderr.includes(STARTED_MARKER)) return { ...res, code: SSH_FAILED };
   const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}}", container.name], undefined, 30_000, env);

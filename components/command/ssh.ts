@@ -39,14 +39,19 @@ export function shellQuote(value: string): string {
 
 /** `export K='v'` lines that prefix a script so the environment reaches remote hosts too. */
 export function envPrelude(env: Record<string, string> | undefined): string {
-  if (!env) return "";
-  return Object.keys(env)
+  return envNames(env)
+    .map((k) => `export ${k}=${shellQuote((env ?? {})[k])}\n`)
+    .join("");
+}
+
+/** The names of an environment, sorted; a name a shell cannot export is refused. */
+export function envNames(env: Record<string, string> | undefined): string[] {
+  return Object.keys(env ?? {})
     .sort()
     .map((k) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
-      return `export ${k}=${shellQuote(env[k])}\n`;
-    })
-    .join("");
+      return k;
+    });
 }
 
 /**

@@ -197,8 +197,10 @@ export function statusDocker(opts: { services: boolean; nodeLsFails?: boolean })
  * The engine as MANAGER_GUARD (components/command/run.ts) asks it: `info --format` prints `state`
  * ("<LocalNodeState> <ControlAvailable>"), `node inspect self` succeeds only with a Raft leader.
  */
-export function managerGuardDocker(state: string, leader: boolean): string {
-  return `#!/bin/sh\ncase "$1 $2" in "info --format") echo "${state}";; "node inspect") [ "${leader ? "yes" : "no"}" = yes ];; esac\n`;
+export function managerGuardDocker(state: string, leader: boolean, log = "/dev/null"): string {
+  // as a real engine: only a manager (ControlAvailable) with a leader answers `node inspect self`
+  const answers = state.endsWith(" true") && leader ? "yes" : "no";
+  return `#!/bin/sh\necho "$1 $2" >> "${log}"\ncase "$1 $2" in "info --format") echo "${state}";; "node inspect") [ "${answers}" = yes ];; esac\n`;
 }
 
 /**

@@ -65,12 +65,14 @@ describe("the command provider", () => {
      * (the file `state`, else running); calls logged.
      */
     function labDocker() {
+      // (`-e NAME` options: the value is already in this process's environment, as docker reads it)
       const bin = fakeBin({
         docker: [
-          `echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"`,
-          `if [ "$1" = inspect ]; then cat "$(dirname "$0")/state" 2>/dev/null || echo "true false"; exit 0; fi`,
-          `[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $3 is not running" >&2; exit 1; }`,
-          `shift 5; exec sh -c "$1"`,
+          `echo "$*" >> "$(dirname "$0")/fullargv"; args="$*"; [ "$1" = exec ] && args="\${args% sh -c *} sh -c <command>"; echo "$args" >> "$(dirname "$0")/argv"`,
+          `if [ "$1" = inspect ]; then echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"; cat "$(dirname "$0")/state" 2>/dev/null || echo "true false"; exit 0; fi`,
+          `shift 2; while [ "$1" = -e ]; do shift 2; done; echo "exec -i $1 sh -c" >> "$(dirname "$0")/log"`,
+          `[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $1 is not running" >&2; exit 1; }`,
+          `shift 3; exec sh -c "$1"`,
         ].join("\n"),
       }, "swarmlab-labdocker-");
       return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), ""), state: (s: string) => fs.writeFileSync(path.join(bin, "state"), `${s}\n`) };
@@ -85,6 +87,19 @@ describe("the command provider", () => {
         expect((await provider.diff?.("id", { ...inputs, stdout: "other\n", stderr: "" }, inputs))?.changes).toBe(true);
       });
       expect(d.log()).toBe("exec -i lab-worker1 sh -c\n".repeat(2));
+    });
+
+    it("passes a check's environment by name: its values are in no command line (ps here, the engine's exec events)", async () => {
+      const d = labDocker();
+      const secret = { ...inputs, check: 'echo "$SWARMLAB_REGISTRY_KEY"', environment: { SWARMLAB_REGISTRY_KEY: "-----BEGIN PRIVATE KEY----- s3cret" } };
+      await withPath(d.bin, async () => {
+        expect((await provider.diff?.("id", { ...secret, stdout: "-----BEGIN PRIVATE KEY----- s3cret\n", stderr: "" }, secret))?.changes).toBe(false);
+      });
+      const argv = fs.readFileSync(path.join(d.bin, "argv"), "utf8");
+      expect(argv).toBe("exec -i -e SWARMLAB_REGISTRY_KEY lab-worker1 sh -c <command>\n");
+      const full = fs.readFileSync(path.join(d.bin, "fullargv"), "utf8");
+      expect(full).toContain("SWARMLAB_REGISTRY_KEY"); // the check's own text names it
+      expect(full).not.toContain("s3cret");
     });
 
     it("takes a container that does not run for a host that does not answer: no verdict, not a thing gone", async () => {

@@ -4,6 +4,9 @@
  * command-provider.test.ts and the end-to-end drills. MANAGER_GUARD runs for real against a fake
  * docker.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { MANAGER_GUARD, NOT_MANAGER, parseEnvLines, runPlanned, type RunPlan, type RunResult } from "../../components/command/run";
 import { STARTED_MARKER, type SshTarget } from "../../components/command/ssh";
@@ -151,5 +154,15 @@ describe("MANAGER_GUARD", () => {
     expect(guard("active true", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: a manager without a Raft leader)\n" });
     expect(guard("active false", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: a worker)\n" });
     expect(guard("inactive false", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: inactive)\n" });
+    expect(guard("no-answer false", false)).toEqual({ status: NOT_MANAGER, stderr: "not a manager with control of the swarm (m1: no-answer)\n" });
+  });
+
+  it("asks docker once on a manager with control (it runs before every manager-side script)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-guard-log-"));
+    const log = path.join(dir, "log");
+    const m = fakeMachine({ docker: managerGuardDocker("active true", true, log), hostname: "#!/bin/sh\necho m1\n" }, "swarmlab-guard-");
+    expect(m.run(`${MANAGER_GUARD}\necho ran`).code).toBe(0);
+    expect(fs.readFileSync(log, "utf8")).toBe("node inspect\n");
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
