@@ -48,11 +48,6 @@ export interface CommandInputs {
   dialTimeoutSeconds?: number;
   /** Give up a command after this many seconds. */
   timeoutSeconds?: number;
-  /**
-   * The scripts only read (a readiness gate, a listing): on a lab node they run through `docker
-   * exec` instead of SSH (SshTarget.container). How a command reaches its host is no change to it.
-   */
-  readOnly?: boolean;
   /** A delete whose host no longer answers is a success: the host is gone, and so is what ran on it. */
   ignoreUnreachableOnDelete?: boolean;
   /** Values never shown in error messages (nor in streamed output). */
@@ -102,11 +97,11 @@ async function run(inputs: CommandInputs, script: string, phase: string, o: Part
     let environment = inputs.environment;
     if (inputs.managerLookup && phase !== "delete") {
       if (!inputs.managers?.length) throw new Error(`${inputs.label}: managerLookup needs managers to run on`);
-      const found = await runPlanned(plan({ ...inputs, connection: undefined }, { dialSeconds: 0 }), inputs.managerLookup, (t, sc) => runOnce(t, sc, { readOnly: true }));
+      const found = await runPlanned(plan({ ...inputs, connection: undefined }, { dialSeconds: 0 }), inputs.managerLookup, (t, sc) => runOnce(t, sc));
       environment = { ...environment, ...parseEnvLines(found?.stdout ?? "") };
     }
     const stream = lineStreamer(inputs.label, inputs.logging, secrets, logLine);
-    const spec = { stdin: inputs.stdin, environment, timeoutSeconds: inputs.timeoutSeconds, onOutput: stream.onOutput, readOnly: inputs.readOnly };
+    const spec = { stdin: inputs.stdin, environment, timeoutSeconds: inputs.timeoutSeconds, onOutput: stream.onOutput };
     try {
       return await runPlanned(plan(inputs, o), script, (t, sc) => runOnce(t, sc, spec));
     } finally {
@@ -121,7 +116,7 @@ async function run(inputs: CommandInputs, script: string, phase: string, o: Part
 /** A run whose result only informs (drift checks, replace guards): once, on the host or the first manager that answers; no answer is undefined. */
 async function probe(inputs: CommandInputs, script: string): Promise<RunResult | undefined> {
   try {
-    return await runPlanned(plan({ ...inputs, timeoutSeconds: 60 }, { retrySeconds: 0, dialSeconds: 0, tolerateUnreachable: true }), script, (t, sc) => runOnce(t, sc, { environment: inputs.environment, timeoutSeconds: 60, readOnly: true }));
+    return await runPlanned(plan({ ...inputs, timeoutSeconds: 60 }, { retrySeconds: 0, dialSeconds: 0, tolerateUnreachable: true }), script, (t, sc) => runOnce(t, sc, { environment: inputs.environment, timeoutSeconds: 60 }));
   } catch (e) {
     // a command that ran and failed is a verdict; a host that answered with another key is not
     if (isRunFailure(e)) return e.attempt.outcome === "failed" ? e.attempt : undefined;
@@ -181,9 +176,9 @@ export const provider: pulumi.dynamic.ResourceProvider<CommandInputs, CommandOut
       if (changed(k) && news.replaceOnChanges) replaces.push(k);
     }
     const keys: (keyof CommandInputs)[] = ["label", "create", "delete", "stdin", "environment", "connection", "managers", "managerLookup", "dialTimeoutSeconds", "timeoutSeconds", "ignoreUnreachableOnDelete", "redact", "triggers", "check", "replaceGuard"];
-    // (sshRetrySeconds, readOnly, replaceOnChanges and logging are left out: how patiently, loudly
-    // or by which way a command runs, or how a future change is applied, is no change to what it
-    // does; an update equal to create is no update)
+    // (sshRetrySeconds, replaceOnChanges and logging are left out, and so is `readOnly` that
+    // resources made before kept: how patiently or loudly a command runs, or how a future change
+    // is applied, is no change to what it does; an update equal to create is no update)
     let changes = keys.some(changed) || !same(updateScript(olds), updateScript(news));
     // During a preview (or before a dependency is replaced) some inputs are still unknown: no check then.
     // (The serialized provider, `__provider`, contains this very marker: it is left out of the test.)

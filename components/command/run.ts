@@ -43,8 +43,6 @@ export interface RunSpec {
   timeoutSeconds?: number;
   /** Called with the output as it comes, chunk by chunk (besides collecting it). */
   onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
-  /** The script only reads: on a lab node it runs through `docker exec` (SshTarget.container). */
-  readOnly?: boolean;
 }
 
 async function spawnCollect(file: string, args: string[], stdin: string | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv, onOutput?: RunSpec["onOutput"]): Promise<RunResult> {
@@ -77,13 +75,17 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
   });
 }
 
-/** One run of a script: with bash locally (no target), or over the system ssh client. stderr keeps the start marker. */
+/**
+ * One run of a script: with bash locally (no target), in a lab node's container (`docker exec`:
+ * the container is on this machine's engine, an SSH handshake would only add ~0.2 s to every
+ * command), or over the system ssh client. stderr keeps the start marker.
+ */
 export async function runOnce(target: SshTarget | undefined, script: string, spec: RunSpec = {}): Promise<RunResult> {
   const timeoutMs = (spec.timeoutSeconds ?? 600) * 1000;
   if (!target) {
     return spawnCollect("bash", ["--noprofile", "--norc", "-c", `set -euo pipefail\n${script}`], spec.stdin, timeoutMs, { ...process.env, ...spec.environment }, spec.onOutput);
   }
-  if (spec.readOnly && target.container) return execOnce(target.container, remoteCommand(script, undefined, { marked: true }), spec, timeoutMs);
+  if (target.container) return execOnce(target.container, remoteCommand(script, undefined, { marked: true }), spec, timeoutMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "swarmlab-ssh-"));
   try {
     const key = path.join(dir, "id");
@@ -215,6 +217,11 @@ export async function runPlanned(plan: RunPlan, script: string, exec: Exec, slee
   }
 }
 
+/** Why a target did not answer, by the way it is reached. */
+function unreachable(t: SshTarget | undefined): string {
+  return t?.container ? `cannot reach the node's container ${t.container.name} (docker exec)` : "cannot reach the host over SSH";
+}
+
 function failureText(a: Attempt): string {
   const where = a.target ? ` on ${describeTarget(a.target)}` : "";
   const detail = tail(`${a.stderr}\n${a.stdout}`);
@@ -222,7 +229,7 @@ function failureText(a: Attempt): string {
     a.outcome === "wrong-key"
       ? "the host's SSH key is not the configured hostKey (a different machine, or a man in the middle)"
       : a.outcome === "dropped"
-        ? "the SSH connection broke after the command started: it is not run again blindly (the next pulumi up runs it again; every step is idempotent)"
+        ? `${a.target?.container ? "the node's container stopped during the command" : "the SSH connection broke after the command started"}: it is not run again blindly (the next pulumi up runs it again; every step is idempotent)`
         : `command exited with code ${a.code}`;
   return `${where}: ${reason}${detail ? `\n${detail}` : ""}`;
 }
@@ -231,10 +238,10 @@ function exhaustedText(misses: Attempt[], rounds: number, elapsed: number, onMan
   const tries = `${rounds} attempt${rounds > 1 ? "s" : ""} in ${Math.round(elapsed)} s`;
   if (!onManager && misses.length === 1) {
     const a = misses[0];
-    return ` on ${describeTarget(a.target)}: cannot reach the host over SSH (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget)\n${tail(a.stderr, 3)}`;
+    return ` on ${describeTarget(a.target)}: ${unreachable(a.target)} (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget)\n${tail(a.stderr, 3)}`;
   }
   const why = (a: Attempt) =>
-    a.outcome === "not-manager" || a.outcome === "no-leader" ? lastLine(a.stderr) : a.outcome === "dropped" ? "the connection broke during the command" : `cannot reach the host over SSH (${lastLine(a.stderr) || `exit ${a.code}`})`;
+    a.outcome === "not-manager" || a.outcome === "no-leader" ? lastLine(a.stderr) : a.outcome === "dropped" ? "the connection broke during the command" : `${unreachable(a.target)} (${lastLine(a.stderr) || `exit ${a.code}`})`;
   const each = misses.map((a) => `  ${describeTarget(a.target)}: ${why(a)}`);
   return `: no manager answered with control of the swarm (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget):\n${each.join("\n")}`;
 }

@@ -45,7 +45,7 @@ export interface BootstrapOutputs extends BootstrapInputs {
 }
 
 async function survey(managers: BootstrapManager[]): Promise<ManagerReport[]> {
-  return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90, readOnly: true }))));
+  return Promise.all(managers.map(async (m) => parseSurvey(m.name, await runOnce(m.connection, surveyScript(), { timeoutSeconds: 90 }))));
 }
 
 /**

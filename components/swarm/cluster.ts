@@ -112,7 +112,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
           create: pulumi.output(h.advertiseAddress).apply((a) => scripts.readyScript(timeout, a)),
           triggers: [h.instance],
           dialTimeoutSeconds: timeout,
-          readOnly: true,
         }, { dependsOn: h.dependsOn }),
       );
     }
@@ -208,7 +207,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
     const list = onManager("nodes", {
       label: "node list",
       create: scripts.nodeListScript(),
-      readOnly: true,
       environment: pulumi.all(settings.map((s) => s.stdout)).apply((outs) => ({ SWARMLAB_SETTINGS: outs.map((o) => o.trim()).join(",") })),
     }, { dependsOn: settings });
 

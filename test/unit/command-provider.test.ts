@@ -58,7 +58,7 @@ describe("the command provider", () => {
     await expect(provider.delete?.("id", { ...gone, sshRetrySeconds: 0, stdout: "", stderr: "" })).rejects.toThrow("worker2: swarm join: delete failed on root@127.0.0.1:1: cannot reach the host over SSH");
   });
 
-  describe("lab nodes (connection.container): reads go through docker exec, changes over SSH", () => {
+  describe("lab nodes (connection.container): every command goes through docker exec, none over SSH", () => {
     /**
      * A docker whose `exec -i <container> sh -c <cmd>` runs cmd here, or fails as for a stopped
      * container when the file `stopped` exists, and whose `inspect` tells the container's state
@@ -121,12 +121,22 @@ describe("the command provider", () => {
       expect(d.log()).toContain("inspect -f {{.State.Running}} {{.State.Paused}} lab-worker1");
     });
 
-    it("runs what changes things over SSH, and sees no change in a connection that only gained its container", async () => {
+    it("runs what changes things there too, stdin and environment included, and sees no change in a connection that only gained its container", async () => {
       const d = labDocker();
       await withPath(d.bin, async () => {
-        await expect(provider.create({ ...inputs, sshRetrySeconds: 0 })).rejects.toThrow("worker1: node settings: create failed on root@127.0.0.1:1: cannot reach the host over SSH");
+        const made = await provider.create({ ...inputs, create: 'read -r line; echo "$line $WHO"', stdin: "from stdin\n", environment: { WHO: "worker1" }, sshRetrySeconds: 0 });
+        expect(made.outs?.stdout).toBe("from stdin worker1\n");
         const before = { ...inputs, connection: nowhere, stdout: "set\n", stderr: "" };
         expect((await provider.diff?.("id", before, inputs))?.changes).toBe(false);
+      });
+      expect(d.log()).toContain("exec -i lab-worker1 sh -c");
+    });
+
+    it("takes a create whose container does not run for a host that does not answer: retried within sshRetrySeconds, then the same failure as over SSH", async () => {
+      const d = labDocker();
+      d.stop();
+      await withPath(d.bin, async () => {
+        await expect(provider.create({ ...inputs, sshRetrySeconds: 0 })).rejects.toThrow("worker1: node settings: create failed on root@127.0.0.1:1: cannot reach the node's container lab-worker1 (docker exec)");
       });
     });
   });

@@ -236,7 +236,7 @@ describe("the mocks", () => {
     expect(c.type).toBe("pulumi-nodejs:dynamic/swarmlab:Command");
     expect(c.custom).toBe(true);
     expect(c.providerSource).toBe("/* dynamic provider: not serialized under vitest */");
-    expect(Object.keys(c.inputs).sort()).toEqual(["create", "environment", "label", "managers", "readOnly", "sshRetrySeconds"]); // no update: create runs again
+    expect(Object.keys(c.inputs).sort()).toEqual(["create", "environment", "label", "managers", "sshRetrySeconds"]); // no update: create runs again
   });
 });
 
