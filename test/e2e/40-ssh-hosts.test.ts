@@ -201,6 +201,28 @@ describe.runIf(e2eEnabled())("ssh host kind: existing machines", () => {
     }
   });
 
+  it("passing SSH fault: the only manager drops SSH for 15 s while an up changes a worker's label; the up waits for it", async () => {
+    // (lab nodes are driven through docker exec: the real SSH path is drilled here, on machines)
+    const block = (op: "-I" | "-D") => inNode("manager1", ["iptables", op, "INPUT", "-p", "tcp", "--dport", "22", "-j", "DROP"]);
+    const nodes = MACHINES.map((m) => ({ name: m.name, role: m.role, labels: m.name === "worker1" ? { zone: "c" } : m.labels }));
+    await stack.setConfig("swarmlab:nodes", { value: JSON.stringify(nodes) });
+    block("-I");
+    const unblock = setTimeout(() => block("-D"), 15_000);
+    try {
+      const res = await timed("up through an SSH fault", () => stack.up({ color: "never" }));
+      expect(changedKinds(res.summary)).toContain("update");
+    } finally {
+      clearTimeout(unblock);
+      try {
+        block("-D");
+      } catch {
+        // already lifted by the timer
+      }
+    }
+    const labels = JSON.parse(inNode("manager1", ["docker", "node", "inspect", "-f", "{{json .Spec.Labels}}", "worker1"])) as Record<string, string>;
+    expect(labels).toEqual({ zone: "c" });
+  }, 600_000);
+
   it("a second pulumi up changes nothing", async () => {
     const res = await timed("second up", () => stack.up({ color: "never" }));
     expect(changedKinds(res.summary)).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * No single point of failure: the drills of a three-manager lab losing managers, the first one
- * included, and of SSH answering late. Each one checks the swarm with the docker CLI afterwards.
+ * included. Each one checks the swarm with the docker CLI afterwards. (SSH answering late is
+ * drilled in 40-ssh-hosts: lab nodes are driven through docker exec.)
  */
 import { execFileSync, spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,27 +162,6 @@ describe.runIf(e2eEnabled())("failover drills: three managers, any of them lost"
     expect(handMade()).toEqual(before.hand);
     expect(serviceIds()).toEqual(before.services);
   }, 1_200_000);
-
-  it("passing SSH fault: a worker that drops SSH for 15 s while an up changes it does not fail the up", async () => {
-    const img = labImages();
-    const sideLoad = [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, img.SWARMLAB_WHOAMI_V2_IMAGE];
-    const block = (op: "-I" | "-D") => sh(`docker exec ${CLUSTER}-worker2 iptables ${op} INPUT -p tcp --dport 22 -j DROP`);
-    block("-I");
-    const unblock = setTimeout(() => block("-D"), 15_000);
-    try {
-      const res = await up({ ...config(), images: { sideLoad } });
-      expect(changedKinds({ resourceChanges: res.changes })).toContain("create");
-    } finally {
-      clearTimeout(unblock);
-      try {
-        block("-D");
-      } catch {
-        // already lifted by the timer
-      }
-    }
-    expect(nodeDocker("worker2", ["image", "ls", "-q", img.SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
-    await up(config());
-  }, 900_000);
 
   it("quorum lost for good (two of three managers lost with their disks): refused, then recovered on request with its services", async () => {
     lose("manager2");
