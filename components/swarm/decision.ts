@@ -37,13 +37,16 @@ export type Decision =
   | { action: "refuse"; message: string };
 
 /** Run on each manager: its swarm state as key=value lines (waits a little for a dockerd that is starting). */
-export function surveyScript(): string {
+export function surveyScript(waitSeconds = 60): string {
+  // one call (each may wait on a control plane without a leader, and the survey is the swarm's
+  // drift check at every preview), repeated only while dockerd does not answer; the cluster ID
+  // needs the control plane, so only a manager of a swarm with a leader prints it
+  const read = `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}{{"\\n"}}{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{"\\n"}}spec={{json .Swarm.Cluster.Spec}}{{end}}'`;
   return [
-    waitUntil("docker info >/dev/null 2>&1", 60),
-    `docker info >/dev/null 2>&1 || { echo "dockerd does not answer on $(hostname)" >&2; exit 1; }`,
-    // one call (each may wait on a control plane without a leader); the cluster ID needs the
-    // control plane, so only a manager of a swarm with a leader prints it
-    `docker info --format 'state={{.Swarm.LocalNodeState}}{{"\\n"}}control={{.Swarm.ControlAvailable}}{{"\\n"}}node={{.Swarm.NodeID}}{{"\\n"}}error={{.Swarm.Error}}{{"\\n"}}{{if .Swarm.Cluster}}cluster={{.Swarm.Cluster.ID}}{{"\\n"}}spec={{json .Swarm.Cluster.Spec}}{{end}}'`,
+    'out=""; ok=""',
+    waitUntil(`out=$(${read} 2>/dev/null) && ok=yes`, waitSeconds),
+    `[ -n "$ok" ] || { echo "dockerd does not answer on $(hostname)" >&2; exit 1; }`,
+    `printf '%s\\n' "$out"`,
   ].join("\n");
 }
 

@@ -130,6 +130,17 @@ describe("the bootstrap scripts", () => {
     expect(parseSurvey("m1", { ...run(surveyScript()), code: 0 } as never)).toMatchObject({ reached: true, state: "active", control: true, node: "id-self", cluster: "c1" });
     write("cluster", "");
     expect(parseSurvey("m1", { ...run(surveyScript()), code: 0 } as never)).toMatchObject({ state: "active", control: true, cluster: undefined });
+    // one docker call each time: the survey is the swarm's drift check at every preview
+    expect(calls().length).toBe(2);
+  });
+
+  it("surveyScript waits for a dockerd that does not answer, then says so", () => {
+    m.fake({ docker: "#!/bin/sh\necho x >> \"$FAKE_DIR/log\"\nexit 1\n" });
+    const r = run(surveyScript(2));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("dockerd does not answer on node-under-test\n");
+    expect(parseSurvey("m1", r as never)).toMatchObject({ reached: false, error: "dockerd does not answer on node-under-test" });
+    expect(calls().length).toBeGreaterThan(2); // polled (every 0.2 s)
   });
 
   it("init: swarm init with the advertise address, pool and data path port, then the cluster ID and tokens", () => {
