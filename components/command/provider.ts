@@ -116,10 +116,13 @@ async function run(inputs: CommandInputs, script: string, phase: string, o: Part
 /** A run whose result only informs (drift checks, replace guards): once, on the host or the first manager that answers; no answer is undefined. */
 async function probe(inputs: CommandInputs, script: string): Promise<RunResult | undefined> {
   try {
-    return await runPlanned(plan({ ...inputs, timeoutSeconds: 60 }, { retrySeconds: 0, dialSeconds: 0, tolerateUnreachable: true }), script, (t, sc) => runOnce(t, sc, { environment: inputs.environment, timeoutSeconds: 60 }));
+    // a minute at most, and never longer than the command itself may take
+    const seconds = Math.min(60, inputs.timeoutSeconds ?? 60);
+    return await runPlanned(plan({ ...inputs, timeoutSeconds: seconds }, { retrySeconds: 0, dialSeconds: 0, tolerateUnreachable: true }), script, (t, sc) => runOnce(t, sc, { environment: inputs.environment, timeoutSeconds: seconds }));
   } catch (e) {
-    // a command that ran and failed is a verdict; a host that answered with another key is not
-    if (isRunFailure(e)) return e.attempt.outcome === "failed" ? e.attempt : undefined;
+    // a command that ran and failed is a verdict; a host that answered with another key is not,
+    // nor a check cut off at its timeout (a dockerd that hangs): "gone" would replace on a guess
+    if (isRunFailure(e)) return e.attempt.outcome === "failed" && !e.attempt.timedOut ? e.attempt : undefined;
     throw e;
   }
 }

@@ -15,6 +15,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Cut off at its timeout: what it would have printed is unknown (a check then has no verdict). */
+  timedOut?: boolean;
   /** Where it ran (the manager that answered, with `onManager`). */
   target?: SshTarget;
 }
@@ -50,8 +52,10 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
     const child = cp.spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: env ?? process.env });
     let stdout = "";
     let stderr = "";
+    let timedOut = false;
     const timer = setTimeout(() => {
       stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
+      timedOut = true;
       child.kill("SIGKILL");
     }, timeoutMs);
     child.stdout.on("data", (d: Buffer) => {
@@ -68,7 +72,7 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
+      resolve({ code: code ?? 1, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
     });
     child.stdin.on("error", () => undefined); // the command may exit before reading its input
     child.stdin.end(stdin ?? "");
@@ -113,17 +117,21 @@ export function execArgs(container: string, command: string, envNames: string[] 
 /**
  * A run in a lab node's container, reported as ssh would: a run that never started the command
  * (the container is gone, stopped or paused, or its engine does not answer: no start marker) is a
- * host that does not answer; one that started and failed while the container stopped under it (a
- * node lost mid-command) is a connection that broke after the start. Either way ssh's own failure
- * code: no verdict on what was read, and the work goes to another manager when it can.
+ * host that does not answer; one that started and failed while the container stopped under it, or
+ * stopped and started again (`--restart unless-stopped`), is a connection that broke after the
+ * start. Either way ssh's own failure code: no verdict on what was read, and the work goes to
+ * another manager when it can.
  */
 async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
   const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
+  const began = Date.now();
   const res = await spawnCollect("docker", execArgs(container.name, command, envNames(spec.environment)), spec.stdin, timeoutMs, { ...env, ...spec.environment }, spec.onOutput);
   if (res.code === 0) return res;
   if (!res.stderr.includes(STARTED_MARKER)) return { ...res, code: SSH_FAILED };
-  const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}}", container.name], undefined, 30_000, env);
-  return state.code === 0 && state.stdout.trim() === "true false" ? res : { ...res, code: SSH_FAILED, stderr: `${res.stderr}\n[swarmlab] the node's container stopped during the command` };
+  const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}} {{.State.StartedAt}}", container.name], undefined, 30_000, env);
+  const [running, paused, startedAt] = state.stdout.trim().split(" ");
+  const same = state.code === 0 && running === "true" && paused === "false" && !(Date.parse(startedAt) > began);
+  return same ? res : { ...res, code: SSH_FAILED, stderr: `${res.stderr}\n[swarmlab] the node's container stopped during the command` };
 }
 
 /** Where and how patiently to run. */
@@ -241,7 +249,7 @@ function exhaustedText(misses: Attempt[], rounds: number, elapsed: number, onMan
     return ` on ${describeTarget(a.target)}: ${unreachable(a.target)} (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget)\n${tail(a.stderr, 3)}`;
   }
   const why = (a: Attempt) =>
-    a.outcome === "not-manager" || a.outcome === "no-leader" ? lastLine(a.stderr) : a.outcome === "dropped" ? "the connection broke during the command" : `${unreachable(a.target)} (${lastLine(a.stderr) || `exit ${a.code}`})`;
+    a.outcome === "not-manager" || a.outcome === "no-leader" ? lastLine(a.stderr) : a.outcome === "dropped" ? (a.target?.container ? "its container stopped during the command" : "the connection broke during the command") : `${unreachable(a.target)} (${lastLine(a.stderr) || `exit ${a.code}`})`;
   const each = misses.map((a) => `  ${describeTarget(a.target)}: ${why(a)}`);
   return `: no manager answered with control of the swarm (${tries}; swarmlab:swarm.sshRetrySeconds sets the budget):\n${each.join("\n")}`;
 }

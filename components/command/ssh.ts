@@ -15,17 +15,16 @@ export interface SshTarget {
   jump?: { host: string; port: number; user: string };
   /**
    * A lab node: a container of a Docker engine this machine drives (`dockerHost`, when not the
-   * default). Read-only runs (drift checks, the swarm survey) go through `docker exec` there: the
-   * engine runs drift checks one after the other at every preview, and an SSH handshake costs
-   * about 0.3 s each on a small machine. Commands that change things keep to SSH, like real hosts.
+   * default). Every command goes through `docker exec` there, not SSH (run.ts): an SSH handshake
+   * costs about 0.2 s per command on a small machine. The SSH fields stay for npm run ssh/status.
    */
   container?: { name: string; dockerHost?: string };
 }
 
 /**
  * Whether two targets (or lists of targets, or of managers that hold them) reach the same hosts the
- * same way: `container` (how reads get there) is left out, like a retry budget, so a lab made before
- * it shows no change for it.
+ * same way: `container` (how commands get there) is left out, like a retry budget, so a lab made
+ * before it shows no change for it.
  */
 export function sameReach(a: unknown, b: unknown): boolean {
   const text = (v: unknown) => JSON.stringify(v ?? null, (k: string, x: unknown) => (k === "container" ? undefined : x));

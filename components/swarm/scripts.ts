@@ -134,10 +134,11 @@ export function joinScript(advertiseAddress: string): string {
  * The node's own swarm ID (what an update of a join prints, like the join itself): the join's
  * drift check. It never fails: a failing check would mean "gone" and replace the join, whose
  * delete makes the node leave the swarm, and a dockerd that is restarting (a registry trust
- * reload) must not cost that. A dockerd that does not answer within a minute prints an empty line,
- * a change: the join's update runs, which leaves nothing on a guess.
+ * reload) must not cost that. A dockerd that does not answer within 45 s prints an empty line, a
+ * change: the join's update runs, which leaves nothing on a guess. (The wait ends before the
+ * check's own 60 s timeout; a check cut off there, a dockerd that hangs, has no verdict at all.)
  */
-export function nodeIdScript(waitSeconds = 60): string {
+export function nodeIdScript(waitSeconds = 45): string {
   // one `docker info` when dockerd answers (a drift check of every node at every preview)
   return ['id=""', waitUntil(`id=$(docker info --format '{{.Swarm.NodeID}}' 2>/dev/null)`, waitSeconds), 'printf \'%s\\n\' "$id"'].join("\n");
 }

@@ -199,8 +199,10 @@ export function statusDocker(opts: { services: boolean; nodeLsFails?: boolean })
  */
 export function managerGuardDocker(state: string, leader: boolean, log = "/dev/null"): string {
   // as a real engine: only a manager (ControlAvailable) with a leader answers `node inspect self`
+  // and an empty `state` is a dockerd that does not answer at all
   const answers = state.endsWith(" true") && leader ? "yes" : "no";
-  return `#!/bin/sh\necho "$1 $2" >> "${log}"\ncase "$1 $2" in "info --format") echo "${state}";; "node inspect") [ "${answers}" = yes ];; esac\n`;
+  const info = state ? `echo "${state}"` : "exit 1";
+  return `#!/bin/sh\necho "$1 $2" >> "${log}"\ncase "$1 $2" in "info --format") ${info};; "node inspect") [ "${answers}" = yes ];; *) exit 1;; esac\n`;
 }
 
 /**

@@ -113,12 +113,24 @@ describe("the command provider", () => {
       expect(gone?.replaces).toEqual(["check"]);
     });
 
+    it("takes a failed check whose container started again meanwhile (a node restarted mid-check) for no answer, not for a thing gone", async () => {
+      const d = labDocker();
+      d.state(`true false ${new Date(Date.now() + 60_000).toISOString()}`);
+      const diff = await withPath(d.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(diff).toMatchObject({ changes: false, replaces: [] });
+      // while one that has run since before the check is the verdict "gone"
+      const steady = labDocker();
+      steady.state("true false 2020-01-01T00:00:00.000000000Z");
+      const gone = await withPath(steady.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(gone?.replaces).toEqual(["check"]);
+    });
+
     it("takes a check cut short by its container stopping (a node lost mid-check) for no answer, not for a thing gone", async () => {
       const d = labDocker();
       d.state("false false");
       const diff = await withPath(d.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
       expect(diff).toMatchObject({ changes: false, replaces: [] });
-      expect(d.log()).toContain("inspect -f {{.State.Running}} {{.State.Paused}} lab-worker1");
+      expect(d.log()).toContain("inspect -f {{.State.Running}} {{.State.Paused}} {{.State.StartedAt}} lab-worker1");
     });
 
     it("runs what changes things there too, stdin and environment included, and sees no change in a connection that only gained its container", async () => {
@@ -139,6 +151,15 @@ describe("the command provider", () => {
         await expect(provider.create({ ...inputs, sshRetrySeconds: 0 })).rejects.toThrow("worker1: node settings: create failed on root@127.0.0.1:1: cannot reach the node's container lab-worker1 (docker exec)");
       });
     });
+  });
+
+  it("takes a check cut off at its timeout (a dockerd that hangs) for no answer: nothing is replaced on a guess", async () => {
+    const slow: CommandInputs = { label: "worker1: swarm join", create: "true", check: "sleep 3; echo id", timeoutSeconds: 1 };
+    const d = await provider.diff?.("id", { ...slow, stdout: "id\n", stderr: "" }, slow);
+    expect(d).toMatchObject({ changes: false, replaces: [] });
+    // while a check that ends in time and fails is the verdict "gone"
+    const failing = { ...slow, check: "exit 3" };
+    expect((await provider.diff?.("id", { ...failing, stdout: "id\n", stderr: "" }, failing))?.replaces).toEqual(["check"]);
   });
 
   describe("@pulumi/command's semantics: update", () => {

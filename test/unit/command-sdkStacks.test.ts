@@ -38,6 +38,25 @@ describe("sparingPrepare", () => {
   });
 });
 
+describe("the SDK's real capture sites (an SDK that moved them would silently lose the saving)", () => {
+  it("its promise wrapper and Resource.callsites are captured in V8's format, without the mapping formatter", async () => {
+    const seen: string[] = [];
+    Error.prepareStackTrace = sparingPrepare((err, frames) => {
+      seen.push(String(frames[0]?.getFileName()));
+      return plainStack(err, frames);
+    });
+    // (internal to the SDK: not in its type declarations)
+    const { debuggablePromise } = (await import("@pulumi/pulumi/runtime/debuggable")) as unknown as { debuggablePromise: <T>(p: Promise<T>, ctx: string) => Promise<T> };
+    const p = Promise.resolve(2) as Promise<number> & { _debugStackTrace?: string };
+    await debuggablePromise(p, "test");
+    expect(p._debugStackTrace).toMatch(/^Error\n {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)/);
+    const { Resource } = await import("@pulumi/pulumi/resource");
+    const sites = (Resource as unknown as { callsites: () => { fileName?: string }[] }).callsites();
+    expect(sites.length).toBeGreaterThan(0);
+    expect(seen).toEqual([]);
+  });
+});
+
 describe("isSdkCapture and plainStack", () => {
   it("read the top frame's file and print frames as V8 does", () => {
     let frames: NodeJS.CallSite[] = [];

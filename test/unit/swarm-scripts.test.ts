@@ -294,6 +294,17 @@ describe("settingsScript", () => {
     expect(r.stdout).toBe("worker drain\n");
   });
 
+  it("takes Go's null for no labels (a node whose labels map was never set) as no labels", async () => {
+    write("nodes", "id-w1");
+    node("id-w1", { role: "worker" });
+    write("labelsjson-id-w1", "null");
+    expect(run(settingsScript(base)).code).toBe(0);
+    expect(changes()).toEqual([]);
+    // but null is not the labels a node configured with labels should have
+    expect(run(settingsScript({ ...base, labels: { zone: "a" } })).code).toBe(0);
+    expect(changes()).toEqual(["node update --availability active --label-add zone=a id-w1"]);
+  });
+
   it("updates a label whose value differs, and an availability that differs", async () => {
     write("nodes", "id-w1");
     node("id-w1", { role: "worker", labels: { zone: "b" } });
