@@ -53,10 +53,19 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
     let stdout = "";
     let stderr = "";
     let timedOut = false;
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
+    };
     const timer = setTimeout(() => {
       stderr += `\n[swarmlab] timed out after ${Math.round(timeoutMs / 1000)} s`;
       timedOut = true;
       child.kill("SIGKILL");
+      // a process the script started may hold its output open after it is killed (a hung
+      // `docker` call in a local script): the run ends now all the same
+      child.stdout.destroy();
+      child.stderr.destroy();
+      setTimeout(() => finish(null), 1000).unref();
     }, timeoutMs);
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
@@ -70,10 +79,7 @@ async function spawnCollect(file: string, args: string[], stdin: string | undefi
       clearTimeout(timer);
       reject(e);
     });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
-    });
+    child.on("close", finish);
     child.stdin.on("error", () => undefined); // the command may exit before reading its input
     child.stdin.end(stdin ?? "");
   });

@@ -154,9 +154,12 @@ describe("the command provider", () => {
   });
 
   it("takes a check cut off at its timeout (a dockerd that hangs) for no answer: nothing is replaced on a guess", async () => {
-    const slow: CommandInputs = { label: "worker1: swarm join", create: "true", check: "sleep 3; echo id", timeoutSeconds: 1 };
+    // (sleep is a process of its own that holds the output open: the run ends at the timeout all the same)
+    const slow: CommandInputs = { label: "worker1: swarm join", create: "true", check: "sleep 30; echo id", timeoutSeconds: 1 };
+    const began = Date.now();
     const d = await provider.diff?.("id", { ...slow, stdout: "id\n", stderr: "" }, slow);
     expect(d).toMatchObject({ changes: false, replaces: [] });
+    expect(Date.now() - began).toBeLessThan(10_000); // the timeout holds (not a speed figure): 30 s without it
     // while a check that ends in time and fails is the verdict "gone"
     const failing = { ...slow, check: "exit 3" };
     expect((await provider.diff?.("id", { ...failing, stdout: "id\n", stderr: "" }, failing))?.replaces).toEqual(["check"]);
