@@ -28,7 +28,7 @@ function upWith(o: { stacks: string; previewCode: number; env?: Record<string, s
   const log = path.join(home, "calls");
   fs.writeFileSync(
     path.join(bin, "pulumi"),
-    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
+    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected for preview but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
     { mode: 0o755 },
   );
   const fakes = tmp("swarmlab-fakebin-");
