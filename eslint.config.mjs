@@ -13,8 +13,9 @@ export default tseslint.config(
     },
   },
   {
-    // The board's image runs its JavaScript as is (CommonJS on Node.js, a plain script in the browser).
-    files: ["images/board/*.js"],
+    // The board's image runs its JavaScript as is (CommonJS on Node.js, a plain script in the browser);
+    // the CLI's preload is CommonJS too (Node loads it with --require, before any TypeScript support).
+    files: ["images/board/*.js", "cli/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: globals.node },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

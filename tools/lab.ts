@@ -100,8 +100,14 @@ export function toConfigMap(cfg: Record<string, unknown>, secret: string[] = [])
 export async function ownStack(name: string): Promise<{ stack: Stack; work: string; env: Record<string, string> }> {
   const work = path.join(ROOT, "test/e2e/.work", name);
   fs.mkdirSync(path.join(work, "state"), { recursive: true });
-  // PULUMI_PARALLEL_DIFF as cli/lib.sh sets it for npm run up: the tests run the engine as users do.
-  const env = { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE, PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_PARALLEL_DIFF: "true" };
+  // PULUMI_PARALLEL_DIFF and the preload as cli/lib.sh sets them for npm run up: the tests run the engine as users do.
+  const env = {
+    PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_PARALLEL_DIFF: "true",
+    NODE_OPTIONS: `--require "${path.join(ROOT, "cli/lazySdkModules.cjs")}"`,
+  };
   const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: ROOT }, { pulumiCommand, envVars: env });
   return { stack, work, env };

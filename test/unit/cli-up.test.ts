@@ -28,15 +28,16 @@ function upWith(o: { stacks: string; previewCode: number; env?: Record<string, s
   const log = path.join(home, "calls");
   fs.writeFileSync(
     path.join(bin, "pulumi"),
-    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected for preview but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
+    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\necho "$NODE_OPTIONS" > ${log}.nodeopts\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected for preview but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
     { mode: 0o755 },
   );
   const fakes = tmp("swarmlab-fakebin-");
   fs.writeFileSync(path.join(fakes, "docker"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
   const r = runBash(`bash ${path.join(ROOT, "cli/up.sh")}`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x", HOME: home, XDG_CACHE_HOME: "", PULUMI_BACKEND_URL: `file://${home}/state`, ...o.env } });
   const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-  const compileCache = fs.existsSync(`${log}.cache`) ? fs.readFileSync(`${log}.cache`, "utf8").trim() : undefined;
-  return { ...r, home, compileCache, listed: calls.some((c) => c.startsWith("stack ls")), calls: calls.filter((c) => !c.startsWith("stack ls")) };
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : undefined);
+  const compileCache = read(`${log}.cache`);
+  return { ...r, home, compileCache, nodeOptions: read(`${log}.nodeopts`), listed: calls.some((c) => c.startsWith("stack ls")), calls: calls.filter((c) => !c.startsWith("stack ls")) };
 }
 
 describe("npm run up", () => {
@@ -44,6 +45,12 @@ describe("npm run up", () => {
     const r = upWith({ stacks: "[]", previewCode: 0 });
     expect(r.compileCache).toBe(path.join(r.home, ".cache/swarmlab/node-compile"));
     expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_COMPILE_CACHE: "/elsewhere" } }).compileCache).toBe("/elsewhere");
+  });
+
+  it("preloads cli/lazySdkModules.cjs into the Node processes the CLI starts, keeping the user's own NODE_OPTIONS", () => {
+    const preload = `--require "${path.join(ROOT, "cli/lazySdkModules.cjs")}"`;
+    expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "" } }).nodeOptions).toBe(preload);
+    expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "--max-old-space-size=4096" } }).nodeOptions).toBe(`${preload} --max-old-space-size=4096`);
   });
 
   it("creates a stack that does not exist yet, then applies in one pass (nothing exists that a preview would protect)", () => {
