@@ -1,6 +1,6 @@
 /**
  * cli/lazySdkModules.cjs, preloaded into the Node processes the Pulumi CLI starts: the SDK no
- * longer loads @npmcli/arborist and TypeScript at start-up, and whatever uses them still gets the
+ * longer loads @npmcli/arborist, TypeScript and its Automation API at start-up, and whatever uses them still gets the
  * real modules. Each case runs in a Node process of its own, as the preload would.
  */
 import { spawnSync } from "child_process";
@@ -21,23 +21,24 @@ function inNode(script: string, preload = true, file = PRELOAD): Record<string, 
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-/** What of the two modules is in Node's module cache, really loaded (not a stand-in). */
+/** How many files of each deferred module are in Node's module cache, really loaded (not a stand-in). */
 const LOADED = `
   const util = require("util");
   const files = () => Object.keys(require.cache);
   const realCount = (re) => files().filter((f) => re.test(f) && !util.types.isProxy(require.cache[f].exports)).length;
-  const loaded = () => ({ arborist: realCount(/[\\\\/]@npmcli[\\\\/]arborist[\\\\/]/), pacote: realCount(/[\\\\/]pacote[\\\\/]/), typescript: realCount(/[\\\\/]typescript[\\\\/]lib[\\\\/]typescript\\.js$/) });
+  const loaded = () => ({ arborist: realCount(/[\\\\/]@npmcli[\\\\/]arborist[\\\\/]/), pacote: realCount(/[\\\\/]pacote[\\\\/]/), typescript: realCount(/[\\\\/]typescript[\\\\/]lib[\\\\/]typescript\\.js$/), automation: realCount(/[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]automation[\\\\/]/) });
 `;
 
 describe("lazySdkModules (preload)", () => {
-  it("the SDK and the dynamic providers' runtime load without @npmcli/arborist, pacote or TypeScript", () => {
+  it("the SDK and the dynamic providers' runtime load without @npmcli/arborist, pacote, TypeScript or the Automation API", () => {
     const script = `${LOADED} require("@pulumi/pulumi"); require("@pulumi/pulumi/runtime/closure/serializeClosure"); console.log(JSON.stringify(loaded()));`;
-    expect(inNode(script)).toEqual({ arborist: 0, pacote: 0, typescript: 0 });
-    // Without it the SDK loads all three: what the preload is for (an SDK that stops doing so makes it useless).
+    expect(inNode(script)).toEqual({ arborist: 0, pacote: 0, typescript: 0, automation: 0 });
+    // Without it the SDK loads them all: what the preload is for (an SDK that stops doing so makes it useless).
     const without = inNode(script, false);
     expect(without.arborist).toBeGreaterThan(0);
     expect(without.pacote).toBeGreaterThan(0);
     expect(without.typescript).toBe(1);
+    expect(without.automation).toBeGreaterThan(1);
   });
 
   it("code that uses them gets the real modules: the SDK's closure serialiser parses with TypeScript", () => {
@@ -47,7 +48,16 @@ describe("lazySdkModules (preload)", () => {
       const g = new Greeter("swarm");
       const s = pulumi.runtime.serializeFunction(() => g.hello());
       s.then((f) => console.log(JSON.stringify({ text: f.text.includes("hi "), ...loaded() })));`;
-    expect(inNode(script)).toEqual({ text: true, arborist: 0, pacote: 0, typescript: 1 });
+    expect(inNode(script)).toEqual({ text: true, arborist: 0, pacote: 0, typescript: 1, automation: 0 });
+  });
+
+  it("pulumi.automation is the real Automation API once used", () => {
+    const script = `${LOADED}
+      const pulumi = require("@pulumi/pulumi");
+      const before = loaded().automation;
+      const ws = typeof pulumi.automation.LocalWorkspace.create;
+      console.log(JSON.stringify({ before, ws, after: loaded().automation > 1, same: pulumi.automation.LocalWorkspace === require("@pulumi/pulumi/automation").LocalWorkspace }));`;
+    expect(inNode(script)).toEqual({ before: 0, ws: "function", after: true, same: true });
   });
 
   it("a stand-in behaves as the module: called, constructed, read, and through TypeScript's import helpers", () => {
