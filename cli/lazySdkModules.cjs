@@ -11,8 +11,10 @@
  * They took 0.4 of the providers' host's 0.5 s start on 2 cores, and 0.17 s of the program's.
  * The host starts when the first command resource registers, and every drift check waits for it.
  *
- * Each module is put in Node's module cache as a stand-in that loads the real one on first use,
- * then hands over: anything that uses them still gets the real module.
+ * Each module is put in Node's module cache as a stand-in: an object that loads the real module on
+ * first use and forwards every operation to it from then on. The stand-in stays the module's
+ * cache entry for the whole process, so every `require` of it, before and after the load, gets
+ * the same object (the SDK's closure serialiser finds captured modules by that identity).
  */
 "use strict";
 const Module = require("module");
@@ -20,7 +22,8 @@ const path = require("path");
 
 /**
  * Caches a stand-in for `request` as resolved from `from`. `callable`: the module's export is a
- * function or class (the stand-in can then be called and constructed too).
+ * function or class (`typeof` must match the real export's; the stand-in is then also called and
+ * constructed).
  */
 function deferModule(request, from, callable) {
   let filename;
@@ -30,35 +33,58 @@ function deferModule(request, from, callable) {
     return; // not installed where the SDK would look: nothing to defer
   }
   if (require.cache[filename]) return;
+  const standIn = new Module(filename, null);
+  standIn.filename = filename;
+  standIn.loaded = true; // what Node checks before handing out a cached module
+  standIn.deferredLoaded = false; // the real module not loaded yet (tests and debugging read it)
   let real;
   const load = () => {
-    if (real === undefined) {
+    if (!standIn.deferredLoaded) {
+      // Node hands out a cached entry, so the stand-in steps aside while the real file loads.
       delete require.cache[filename];
-      real = require(filename);
+      try {
+        real = require(filename);
+        standIn.deferredLoaded = true;
+      } finally {
+        require.cache[filename] = standIn;
+      }
     }
     return real;
   };
-  const target = callable ? function () {} : {};
-  const standIn = new Module(filename, null);
-  standIn.filename = filename;
-  standIn.loaded = true;
-  // `__esModule` so that TypeScript's import helpers keep the stand-in itself instead of copying
-  // its keys (which would load the module): `import * as m` reads m.x on use, and a default import
-  // of a CommonJS module is the module itself, as without the stand-in.
+  // A bound function has no own `prototype` (a plain function's is non-configurable, which a
+  // proxy would have to report as is); an object for modules that export one.
+  const target = callable ? function () {}.bind(null) : {};
+  // Two keys answer without loading: `__esModule`, so that TypeScript's import helpers keep the
+  // stand-in itself instead of copying its keys at import time (which would load the module), and
+  // `default`, the module itself (a default import of CommonJS), for the helpers that do copy.
+  const synthetic = (m, key) => {
+    if (Object.hasOwn(m, key)) return undefined;
+    if (key === "__esModule") return { value: true, writable: false, enumerable: false };
+    if (key === "default") return { value: standIn.exports, writable: false, enumerable: true };
+    return undefined;
+  };
   standIn.exports = new Proxy(target, {
     get: (_, key) => {
-      if (key === "__esModule") return true;
+      if (key === "__esModule" && !standIn.deferredLoaded) return true;
       const m = load();
-      return key === "default" && !("default" in m) ? m : m[key];
+      return synthetic(m, key)?.value ?? Reflect.get(m, key);
     },
-    has: (_, key) => key in load(),
-    ownKeys: () => [...new Set([...Reflect.ownKeys(load()), ...Reflect.ownKeys(target)])],
+    has: (_, key) => key === "__esModule" || key === "default" || key in load(),
+    ownKeys: () => {
+      const m = load();
+      return [...Reflect.ownKeys(m), ...["__esModule", "default"].filter((k) => synthetic(m, k))];
+    },
+    // Reported configurable: a proxy may not report a non-configurable property its target lacks.
     getOwnPropertyDescriptor: (_, key) => {
-      const own = Reflect.getOwnPropertyDescriptor(target, key);
-      if (own && !own.configurable) return own; // a function's `prototype`: the proxy's invariants
-      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      const m = load();
+      const d = Reflect.getOwnPropertyDescriptor(m, key) ?? synthetic(m, key);
       return d && { ...d, configurable: true };
     },
+    getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+    set: (_, key, value) => Reflect.set(load(), key, value),
+    // A non-configurable property is refused (the target would have to hold it too).
+    defineProperty: (_, key, d) => d.configurable !== false && Reflect.defineProperty(load(), key, d),
+    deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
     apply: (_, self, args) => Reflect.apply(load(), self, args),
     construct: (_, args, newTarget) => Reflect.construct(load(), args, newTarget === standIn.exports ? load() : newTarget),
   });

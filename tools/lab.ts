@@ -106,7 +106,7 @@ export async function ownStack(name: string): Promise<{ stack: Stack; work: stri
     PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_PARALLEL_DIFF: "true",
-    NODE_OPTIONS: `--require "${path.join(ROOT, "cli/lazySdkModules.cjs")}"`,
+    NODE_OPTIONS: [`--require "${path.join(ROOT, "cli/lazySdkModules.cjs")}"`, process.env.NODE_OPTIONS].filter(Boolean).join(" "),
   };
   const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot(), skipVersionCheck: true });
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: ROOT }, { pulumiCommand, envVars: env });

@@ -3,7 +3,7 @@
  * longer loads @npmcli/arborist, TypeScript and its Automation API at start-up, and whatever uses them still gets the
  * real modules. Each case runs in a Node process of its own, as the preload would.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
@@ -21,24 +21,43 @@ function inNode(script: string, preload = true, file = PRELOAD): Record<string, 
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-/** How many files of each deferred module are in Node's module cache, really loaded (not a stand-in). */
+/**
+ * Where each deferred module stands in the process: "deferred" (its stand-in, not loaded yet),
+ * "loaded" (really loaded), or "absent"; pacote (loaded by arborist) "loaded" or "absent".
+ */
 const LOADED = `
-  const util = require("util");
-  const files = () => Object.keys(require.cache);
-  const realCount = (re) => files().filter((f) => re.test(f) && !util.types.isProxy(require.cache[f].exports)).length;
-  const loaded = () => ({ arborist: realCount(/[\\\\/]@npmcli[\\\\/]arborist[\\\\/]/), pacote: realCount(/[\\\\/]pacote[\\\\/]/), typescript: realCount(/[\\\\/]typescript[\\\\/]lib[\\\\/]typescript\\.js$/), automation: realCount(/[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]automation[\\\\/]/) });
+  const state = (re) => {
+    const f = Object.keys(require.cache).find((f) => re.test(f));
+    return !f ? "absent" : require.cache[f].deferredLoaded === false ? "deferred" : "loaded";
+  };
+  const loaded = () => ({
+    arborist: state(/[\\\\/]@npmcli[\\\\/]arborist[\\\\/]lib[\\\\/]index\\.js$/),
+    pacote: Object.keys(require.cache).some((f) => /[\\\\/]pacote[\\\\/]/.test(f)) ? "loaded" : "absent",
+    typescript: state(/[\\\\/]typescript[\\\\/]lib[\\\\/]typescript\\.js$/),
+    automation: state(/[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]automation[\\\\/]index\\.js$/),
+  });
 `;
 
 describe("lazySdkModules (preload)", () => {
   it("the SDK and the dynamic providers' runtime load without @npmcli/arborist, pacote, TypeScript or the Automation API", () => {
     const script = `${LOADED} require("@pulumi/pulumi"); require("@pulumi/pulumi/runtime/closure/serializeClosure"); console.log(JSON.stringify(loaded()));`;
-    expect(inNode(script)).toEqual({ arborist: 0, pacote: 0, typescript: 0, automation: 0 });
+    expect(inNode(script)).toEqual({ arborist: "deferred", pacote: "absent", typescript: "deferred", automation: "deferred" });
     // Without it the SDK loads them all: what the preload is for (an SDK that stops doing so makes it useless).
-    const without = inNode(script, false);
-    expect(without.arborist).toBeGreaterThan(0);
-    expect(without.pacote).toBeGreaterThan(0);
-    expect(without.typescript).toBe(1);
-    expect(without.automation).toBeGreaterThan(1);
+    expect(inNode(script, false)).toEqual({ arborist: "loaded", pacote: "loaded", typescript: "loaded", automation: "loaded" });
+  });
+
+  it("the dynamic providers' host starts with it and answers on its port", async () => {
+    const host = spawn(process.execPath, ["--require", PRELOAD, path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/dynamic-provider"), "127.0.0.1:1"], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        host.stdout.on("data", (d: Buffer) => (out += d.toString()).includes("\n") && resolve(out.trim()));
+        host.on("exit", (code) => reject(new Error(`the host exited (${code})`)));
+      });
+      expect(port).toMatch(/^\d+$/);
+    } finally {
+      host.kill();
+    }
   });
 
   it("code that uses them gets the real modules: the SDK's closure serialiser parses with TypeScript", () => {
@@ -46,21 +65,30 @@ describe("lazySdkModules (preload)", () => {
       const pulumi = require("@pulumi/pulumi");
       class Greeter { constructor(n) { this.n = n; } hello() { return "hi " + this.n; } }
       const g = new Greeter("swarm");
-      const s = pulumi.runtime.serializeFunction(() => g.hello());
-      s.then((f) => console.log(JSON.stringify({ text: f.text.includes("hi "), ...loaded() })));`;
-    expect(inNode(script)).toEqual({ text: true, arborist: 0, pacote: 0, typescript: 1, automation: 0 });
+      pulumi.runtime.serializeFunction(() => g.hello()).then((f) => console.log(JSON.stringify({ text: f.text.includes("hi "), ...loaded() })));`;
+    expect(inNode(script)).toEqual({ text: true, arborist: "deferred", pacote: "absent", typescript: "loaded", automation: "deferred" });
   });
 
-  it("pulumi.automation is the real Automation API once used", () => {
+  it("a closure that captures a deferred module is serialised as a require of it, as without the preload", () => {
+    const script = `
+      const pulumi = require("@pulumi/pulumi");
+      const auto = require("@pulumi/pulumi/automation");
+      pulumi.runtime.serializeFunction(() => auto.fullyQualifiedStackName).then((f) => console.log(JSON.stringify({ required: f.text.includes('require("@pulumi/pulumi/automation/index.js")'), length: f.text.length })));`;
+    const withIt = inNode(script);
+    expect(withIt.required).toBe(true);
+    expect(withIt).toEqual(inNode(script, false));
+  });
+
+  it("pulumi.automation is the real Automation API once used, and stays the same object", () => {
     const script = `${LOADED}
       const pulumi = require("@pulumi/pulumi");
       const before = loaded().automation;
       const ws = typeof pulumi.automation.LocalWorkspace.create;
-      console.log(JSON.stringify({ before, ws, after: loaded().automation > 1, same: pulumi.automation.LocalWorkspace === require("@pulumi/pulumi/automation").LocalWorkspace }));`;
-    expect(inNode(script)).toEqual({ before: 0, ws: "function", after: true, same: true });
+      console.log(JSON.stringify({ before, ws, after: loaded().automation, same: pulumi.automation === require("@pulumi/pulumi/automation") }));`;
+    expect(inNode(script)).toEqual({ before: "deferred", ws: "function", after: "loaded", same: true });
   });
 
-  it("a stand-in behaves as the module: called, constructed, read, and through TypeScript's import helpers", () => {
+  it("a stand-in behaves as the module: called, constructed, read, written, and through TypeScript's and esbuild's import helpers", () => {
     const script = `${LOADED}
       const ts = require("typescript");
       const js = ts.transpileModule('import * as ns from "@npmcli/arborist"; import def from "@npmcli/arborist"; module.exports = { ns, useDefault: () => def };', { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText;
@@ -68,26 +96,30 @@ describe("lazySdkModules (preload)", () => {
       const m = { exports: {} };
       new Function("module", "exports", "require", js)(m, m.exports, require);
       const afterImport = loaded().arborist;
-      const realPath = require.resolve("@npmcli/arborist", { paths: [require.resolve("@pulumi/pulumi/runtime/closure/codePaths.js")] });
-      const standIn = require(realPath);
+      const A = require("@npmcli/arborist");
       const tree = new m.exports.ns.Arborist({ path: process.cwd() });
-      const real = require(realPath);
+      // esbuild's (tsx's) default import of CommonJS copies the own keys, "default" among them
+      const copied = {}; for (const k of Object.getOwnPropertyNames(ts)) copied[k] = ts[k];
+      A.patched = 42; const written = A.patched; delete A.patched;
       console.log(JSON.stringify({
-        before, afterImport, loadedOnUse: loaded().arborist > 0,
-        nsIsReal: m.exports.ns.Arborist === real.Arborist, defaultIsModule: m.exports.useDefault().Node === real.Node,
-        constructed: tree instanceof real, newStandIn: new standIn({ path: process.cwd() }) instanceof real,
-        keys: Object.keys(standIn).includes("Shrinkwrap"), nowReal: require(realPath) === real, version: typeof ts.version,
+        before, afterImport, loadedOnUse: loaded().arborist,
+        nsIsModule: m.exports.ns === A, defaultIsModule: m.exports.useDefault() === A, callable: typeof A,
+        constructed: tree instanceof A && Object.getPrototypeOf(tree) === A.prototype, newStandIn: new A({ path: process.cwd() }) instanceof A.Arborist,
+        keys: Object.keys(A).includes("Shrinkwrap"), written, deleted: "patched" in A, esbuildDefault: copied.default === ts, version: typeof ts.version,
       }));`;
     expect(inNode(script)).toEqual({
-      before: 0,
-      afterImport: 0,
-      loadedOnUse: true,
-      nsIsReal: true,
+      before: "deferred",
+      afterImport: "deferred",
+      loadedOnUse: "loaded",
+      nsIsModule: true,
       defaultIsModule: true,
+      callable: "function",
       constructed: true,
       newStandIn: true,
       keys: true,
-      nowReal: true,
+      written: 42,
+      deleted: false,
+      esbuildDefault: true,
       version: "string",
     });
   });

@@ -17,7 +17,7 @@ const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/pulumi/
  * Runs cli/up.sh with a fake pulumi whose `stack ls` lists `stacks` and whose preview exits
  * `previewCode`, on a file backend under the fake home that holds `stateFile` as the dev stack's state.
  */
-function upWith(o: { stacks: string; previewCode: number; env?: Record<string, string>; stateFile?: string }) {
+function upWith(o: { stacks: string; previewCode: number; env?: Record<string, string>; stateFile?: string; root?: string }) {
   const home = tmp("swarmlab-pulumi-home-");
   if (o.stateFile !== undefined) {
     fs.mkdirSync(path.join(home, "state/.pulumi/stacks/swarmlab"), { recursive: true });
@@ -28,16 +28,16 @@ function upWith(o: { stacks: string; previewCode: number; env?: Record<string, s
   const log = path.join(home, "calls");
   fs.writeFileSync(
     path.join(bin, "pulumi"),
-    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\necho "$NODE_OPTIONS" > ${log}.nodeopts\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected for preview but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
+    `#!/bin/bash\necho "$*" >> ${log}\necho "$NODE_COMPILE_CACHE" > ${log}.cache\necho "$NODE_OPTIONS" > ${log}.nodeopts\nnode -e 'process.stdout.write(String(Object.keys(require.cache).some((f) => f.endsWith("lazySdkModules.cjs"))))' > ${log}.preloaded 2>&1\ncase "$1 $2" in\n  "stack ls") echo '${o.stacks}';;\n  "preview "*) [ ${o.previewCode} = 7 ] && echo "error: no changes were expected for preview but changes were proposed" >&2; exit ${o.previewCode};;\nesac\nexit 0\n`,
     { mode: 0o755 },
   );
   const fakes = tmp("swarmlab-fakebin-");
   fs.writeFileSync(path.join(fakes, "docker"), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
-  const r = runBash(`bash ${path.join(ROOT, "cli/up.sh")}`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x", HOME: home, XDG_CACHE_HOME: "", PULUMI_BACKEND_URL: `file://${home}/state`, ...o.env } });
+  const r = runBash(`bash '${path.join(o.root ?? ROOT, "cli/up.sh")}'`, { env: { PULUMI_HOME: home, PATH: `${fakes}:${process.env.PATH}`, SWARMLAB_STACK: "dev", PULUMI_CONFIG_PASSPHRASE: "x", HOME: home, XDG_CACHE_HOME: "", PULUMI_BACKEND_URL: `file://${home}/state`, ...o.env } });
   const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
   const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : undefined);
   const compileCache = read(`${log}.cache`);
-  return { ...r, home, compileCache, nodeOptions: read(`${log}.nodeopts`), listed: calls.some((c) => c.startsWith("stack ls")), calls: calls.filter((c) => !c.startsWith("stack ls")) };
+  return { ...r, home, compileCache, nodeOptions: read(`${log}.nodeopts`), preloaded: read(`${log}.preloaded`), listed: calls.some((c) => c.startsWith("stack ls")), calls: calls.filter((c) => !c.startsWith("stack ls")) };
 }
 
 describe("npm run up", () => {
@@ -50,7 +50,20 @@ describe("npm run up", () => {
   it("preloads cli/lazySdkModules.cjs into the Node processes the CLI starts, keeping the user's own NODE_OPTIONS", () => {
     const preload = `--require "${path.join(ROOT, "cli/lazySdkModules.cjs")}"`;
     expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "" } }).nodeOptions).toBe(preload);
-    expect(upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "--max-old-space-size=4096" } }).nodeOptions).toBe(`${preload} --max-old-space-size=4096`);
+    const kept = upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "--max-old-space-size=4096" } });
+    expect(kept.nodeOptions).toBe(`${preload} --max-old-space-size=4096`);
+    expect(kept.preloaded).toBe("true"); // Node parses it and loads the preload
+  });
+
+  it("without the preload where NODE_OPTIONS cannot quote the project's path (a double quote in it)", () => {
+    const root = path.join(tmp("swarmlab-up-"), 'my "lab"');
+    fs.mkdirSync(root);
+    fs.cpSync(path.join(ROOT, "cli"), path.join(root, "cli"), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
+    const r = upWith({ stacks: "[]", previewCode: 0, env: { NODE_OPTIONS: "" }, root });
+    expect(r.code).toBe(0);
+    expect(r.nodeOptions).toBe("");
+    expect(r.preloaded).toBe("false");
   });
 
   it("creates a stack that does not exist yet, then applies in one pass (nothing exists that a preview would protect)", () => {
