@@ -21,14 +21,14 @@ const Module = require("module");
 const path = require("path");
 
 /**
- * Caches a stand-in for `request` as resolved from `from`. `callable`: the module's export is a
- * function or class (`typeof` must match the real export's; the stand-in is then also called and
- * constructed).
+ * Caches a stand-in for `request` as the SDK (in folder `sdk`) resolves it. `callable`: the
+ * module's export is a function or class (`typeof` must match the real export's; the stand-in is
+ * then also called and constructed).
  */
-function deferModule(request, from, callable) {
+function deferModule(request, sdk, callable) {
   let filename;
   try {
-    filename = require.resolve(request, { paths: [from] });
+    filename = require.resolve(request, { paths: [sdk] });
   } catch {
     return; // not installed where the SDK would look: nothing to defer
   }
@@ -54,9 +54,10 @@ function deferModule(request, from, callable) {
   // A bound function has no own `prototype` (a plain function's is non-configurable, which a
   // proxy would have to report as is); an object for modules that export one.
   const target = callable ? function () {}.bind(null) : {};
-  // Two keys answer without loading: `__esModule`, so that TypeScript's import helpers keep the
-  // stand-in itself instead of copying its keys at import time (which would load the module), and
-  // `default`, the module itself (a default import of CommonJS), for the helpers that do copy.
+  // Two keys the stand-in has when the real module does not: `__esModule` (answered without
+  // loading), so that TypeScript's import helpers keep the stand-in itself instead of copying its
+  // keys at import time (which would load the module), and `default`, the module itself (what a
+  // default import of CommonJS gives), for the helpers that do copy (esbuild's).
   const synthetic = (m, key) => {
     if (Object.hasOwn(m, key)) return undefined;
     if (key === "__esModule") return { value: true, writable: false, enumerable: false };
@@ -98,7 +99,7 @@ try {
   sdk = undefined; // npm install has not run yet: nothing to defer
 }
 if (sdk) {
-  deferModule("@npmcli/arborist", path.join(sdk, "runtime", "closure"), true);
+  deferModule("@npmcli/arborist", sdk, true);
   deferModule("typescript", sdk, false);
   deferModule("@pulumi/pulumi/automation", sdk, false);
 }
