@@ -197,13 +197,22 @@ describe.runIf(e2eEnabled())("the lab guide, page by page, against a lab of its 
     });
   }
 
+  // each page starts where the previous one ended: after a failed page, the next ones would only
+  // wait out their checks and report its consequences, so they fail at once, naming it
+  let failedPage: string | undefined;
   for (const page of fs.existsSync(path.join(DOCS, "en")) ? pages("en") : []) {
     it(`en/${page}`, async () => {
+      if (failedPage) throw new Error(`not run: en/${failedPage} failed, and this page starts where that one ends`);
       const t = Date.now();
-      for (const step of parseLabPage(read("en", page), `en/${page}`)) {
-        if (step.kind === "config") await apply(step);
-        else if (step.kind === "run") await run(step, `docs/labs/en/${page}:${step.line}`);
-        else if (step.kind === "board") await board(step, `docs/labs/en/${page}:${step.line}`);
+      try {
+        for (const step of parseLabPage(read("en", page), `en/${page}`)) {
+          if (step.kind === "config") await apply(step);
+          else if (step.kind === "run") await run(step, `docs/labs/en/${page}:${step.line}`);
+          else if (step.kind === "board") await board(step, `docs/labs/en/${page}:${step.line}`);
+        }
+      } catch (e) {
+        failedPage = page;
+        throw e;
       }
       timings[page.slice(0, 2)] = Math.round((Date.now() - t) / 1000);
     }, 900_000);
