@@ -128,17 +128,31 @@ export function execArgs(container: string, command: string, envNames: string[] 
  * start. Either way ssh's own failure code: no verdict on what was read, and the work goes to
  * another manager when it can.
  */
-async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
+async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number, settleMs = SETTLE_MS): Promise<RunResult> {
   const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
   const began = Date.now();
   const res = await spawnCollect("docker", execArgs(container.name, command, envNames(spec.environment)), spec.stdin, timeoutMs, { ...env, ...spec.environment }, spec.onOutput);
   if (res.code === 0) return res;
   if (!res.stderr.includes(STARTED_MARKER)) return { ...res, code: SSH_FAILED };
-  const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}} {{.State.StartedAt}}", container.name], undefined, 30_000, env);
-  const [running, paused, startedAt] = state.stdout.trim().split(" ");
-  const same = state.code === 0 && running === "true" && paused === "false" && !(Date.parse(startedAt) > began);
-  return same ? res : { ...res, code: SSH_FAILED, stderr: `${res.stderr}\n[swarmlab] the node's container stopped during the command` };
+  const same = async () => {
+    const state = await spawnCollect("docker", ["inspect", "-f", "{{.State.Running}} {{.State.Paused}} {{.State.StartedAt}}", container.name], undefined, 30_000, env);
+    const [running, paused, startedAt] = state.stdout.trim().split(" ");
+    return state.code === 0 && running === "true" && paused === "false" && !(Date.parse(startedAt) > began);
+  };
+  // A command killed by a signal (exit 128+n: `docker stop` kills what runs in the container) can
+  // be reported before the engine lists the container as stopped: it is asked again for a moment
+  // then. Taking that kill for the command's own failure would be a verdict (a drift check's
+  // "gone" replaces a swarm join).
+  let unchanged = await same();
+  for (const end = Date.now() + settleMs; unchanged && res.code > 128 && Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    unchanged = await same();
+  }
+  return unchanged ? res : { ...res, code: SSH_FAILED, stderr: `${res.stderr}\n[swarmlab] the node's container stopped during the command` };
 }
+
+/** How long a container whose command was killed by a signal is watched for stopping (execOnce). */
+const SETTLE_MS = 3000;
 
 /** Where and how patiently to run. */
 export interface RunPlan {

@@ -1,7 +1,8 @@
 import { execFileSync } from "child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "child_process";
-import { CLUSTER, cliEnv, e2eEnabled, eventually, labImages, nodeDocker, nodeList, servicesConfig, up } from "./lab";
+import { LEFT_AS_THEY_WERE } from "../../components/outputs";
+import { CLUSTER, cliEnv, docker, e2eEnabled, eventually, labImages, nodeDocker, nodeList, servicesConfig, up } from "./lab";
 
 /** `npm run status` against the e2e stack: what a user sees. */
 function status(): { code: number; out: string; err: string } {
@@ -73,29 +74,46 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
     expect(nodeDocker("worker1", ["volume", "ls", "-q", "--filter", "label=com.docker.stack.namespace=keeper"]).trim()).toBe("keeper_keeper-data");
   }, 600_000);
 
-  it("fails naming the node that does not answer, finishes the others, and converges once it answers again", async () => {
+  it("fails naming the node that does not answer, finishes the others, removes nothing that depends on the failure, and converges once it answers again", async () => {
     // A paused node container: its sshd and `docker exec` (how lab nodes get side-loaded images)
     // both fail, as for a node whose machine hangs; the swarm work over SSH gets no verdict from it.
     const freeze = (op: "pause" | "unpause") => sh(`docker ${op} ${CLUSTER}-worker1`);
     // a short SSH retry budget: the node stays unreachable, so the run fails once it is spent
     const withV2 = withNodes(three, { swarm: { sshRetrySeconds: 5 }, images: { sideLoad: [...(servicesConfig().images as { sideLoad: string[] }).sideLoad, labImages().SWARMLAB_WHOAMI_V2_IMAGE] } });
+    // And whoami's image rebuilt meanwhile (another local ID): its copies, which the stacks wait
+    // for, are made again, and worker1's fails. What depends on it must be left as it is: a stack
+    // whose dependency failed is not in the program's resources, and a program that ended well
+    // would have the engine delete it as removed from the configuration.
+    const whoami = labImages().SWARMLAB_WHOAMI_IMAGE;
+    const original = docker(["image", "inspect", "-f", "{{.Id}}", whoami]).trim();
+    const services = () => nodeDocker("manager1", ["service", "ls", "--format", "{{.Name}}"]).trim().split("\n").sort();
+    const before = services();
+    expect(before).toEqual(expect.arrayContaining(["sticky_whoami", "whoami_whoami"]));
     freeze("pause");
     try {
+      docker(["tag", labImages().SWARMLAB_WHOAMI_V2_IMAGE, whoami]);
       const failure = await up(withV2).then(
         () => "",
         (e: Error) => e.message,
       );
       expect(failure).toMatch(/worker1: load image swarmlab\/whoami:v2: create failed[^\n]*\n[^\n]*is paused/);
-      // one error per failure: the resource's own, no second one with a stack trace for what depends on it
+      expect(failure).toMatch(/worker1: load image swarmlab\/whoami:latest: create failed/);
+      expect(failure).toContain(LEFT_AS_THEY_WERE);
+      expect(failure).not.toMatch(/Removing service|^\s+- \d+ deleted/m);
+      expect(services()).toEqual(before);
+      // one error per failure: the resource's own, one line for what depends on it, no stack trace
       expect(failure).not.toContain("unhandled exception");
       expect(failure).not.toContain("failed to register");
       expect(failure).not.toMatch(/^\s+at /m);
       for (const n of ["manager1", "worker2"]) expect(nodeDocker(n, ["image", "ls", "-q", labImages().SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
     } finally {
+      docker(["tag", original, whoami]);
       freeze("unpause");
     }
     await up(withV2);
     expect(nodeDocker("worker1", ["image", "ls", "-q", labImages().SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
+    expect(services()).toEqual(before);
+    for (const n of ["manager1", "worker1", "worker2"]) expect(nodeDocker(n, ["image", "inspect", "-f", "{{.Id}}", whoami]).trim()).toBe(original);
   }, 900_000);
 
   it("with three managers, keeps accepting services while one is stopped, and brings it back on the next up", async () => {

@@ -62,20 +62,21 @@ describe("the command provider", () => {
     /**
      * A docker whose `exec -i <container> sh -c <cmd>` runs cmd here, or fails as for a stopped
      * container when the file `stopped` exists, and whose `inspect` tells the container's state
-     * (the file `state`, else running); calls logged.
+     * (the file `state`, else running; then `next` becomes `state`, if there is one); calls logged.
      */
     function labDocker() {
       // (`-e NAME` options: the value is already in this process's environment, as docker reads it)
       const bin = fakeBin({
         docker: [
           `echo "$*" >> "$(dirname "$0")/fullargv"; args="$*"; [ "$1" = exec ] && args="\${args% sh -c *} sh -c <command>"; echo "$args" >> "$(dirname "$0")/argv"`,
-          `if [ "$1" = inspect ]; then echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"; cat "$(dirname "$0")/state" 2>/dev/null || echo "true false"; exit 0; fi`,
+          `if [ "$1" = inspect ]; then echo "$1 $2 $3 $4 $5" >> "$(dirname "$0")/log"; cat "$(dirname "$0")/state" 2>/dev/null || echo "true false"; [ ! -e "$(dirname "$0")/next" ] || mv "$(dirname "$0")/next" "$(dirname "$0")/state"; exit 0; fi`,
           `shift 2; while [ "$1" = -e ]; do shift 2; done; echo "exec -i $1 sh -c" >> "$(dirname "$0")/log"`,
           `[ -e "$(dirname "$0")/stopped" ] && { echo "Error response from daemon: container $1 is not running" >&2; exit 1; }`,
           `shift 3; exec sh -c "$1"`,
         ].join("\n"),
       }, "swarmlab-labdocker-");
-      return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), ""), state: (s: string) => fs.writeFileSync(path.join(bin, "state"), `${s}\n`) };
+      const write = (file: string) => (s: string) => fs.writeFileSync(path.join(bin, file), `${s}\n`);
+      return { bin, log: () => fs.readFileSync(path.join(bin, "log"), "utf8"), stop: () => fs.writeFileSync(path.join(bin, "stopped"), ""), state: write("state"), next: write("next") };
     }
     const lab = { ...nowhere, container: { name: "lab-worker1" } };
     const inputs: CommandInputs = { label: "worker1: node settings", create: "echo set", check: "echo set", connection: lab };
@@ -131,6 +132,28 @@ describe("the command provider", () => {
       const diff = await withPath(d.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
       expect(diff).toMatchObject({ changes: false, replaces: [] });
       expect(d.log()).toContain("inspect -f {{.State.Running}} {{.State.Paused}} {{.State.StartedAt}} lab-worker1");
+    });
+
+    it("takes a check killed as its container stops, reported before the engine lists the container stopped, for no answer, not for a thing gone", async () => {
+      // `docker stop` kills what runs in the container (exit 137); `docker inspect` may still say running just then
+      const killed = { ...inputs, check: "kill -9 $$" };
+      const d = labDocker();
+      d.state("true false 2020-01-01T00:00:00.000000000Z");
+      d.next("false false 2020-01-01T00:00:00.000000000Z");
+      const diff = await withPath(d.bin, () => provider.diff?.("id", { ...killed, stdout: "set\n", stderr: "" }, killed));
+      expect(diff).toMatchObject({ changes: false, replaces: [] });
+      expect(d.log().match(/^inspect /gm)).toHaveLength(2);
+      // killed while the container keeps running (the kernel's OOM killer, say): a verdict, once the moment has passed
+      const steady = labDocker();
+      steady.state("true false 2020-01-01T00:00:00.000000000Z");
+      const gone = await withPath(steady.bin, () => provider.diff?.("id", { ...killed, stdout: "set\n", stderr: "" }, killed));
+      expect(gone?.replaces).toEqual(["check"]);
+      expect(steady.log().match(/^inspect /gm)?.length).toBeGreaterThan(2);
+      // a check that exits on its own with an error is judged at once: one look at the container
+      const failed = labDocker();
+      failed.state("true false 2020-01-01T00:00:00.000000000Z");
+      await withPath(failed.bin, () => provider.diff?.("id", { ...inputs, check: "exit 1", stdout: "set\n", stderr: "" }, { ...inputs, check: "exit 1" }));
+      expect(failed.log().match(/^inspect /gm)).toHaveLength(1);
     });
 
     it("runs what changes things there too, stdin and environment included, and sees no change in a connection that only gained its container", async () => {

@@ -1,11 +1,12 @@
 /**
  * components/outputs.ts: one error per failure. An exported output whose resource failed keeps its
- * last deployed value; the SDK's rejections of that failure (and only those) are dropped.
+ * last deployed value; the SDK's rejections of that failure become one error without a stack trace,
+ * which still ends the program in error (so the engine deletes nothing).
  */
 import { EventEmitter } from "events";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isFailedRegistration, keepLastOnFailure, reportFailuresOnce } from "../../components/outputs";
+import { isFailedRegistration, keepLastOnFailure, LEFT_AS_THEY_WERE, reportFailuresOnce } from "../../components/outputs";
 import { resolve, setupMocks, unhandledRejections } from "../support/mocks";
 
 const failed = () => new Error("resource lab-worker1-join [pulumi-nodejs:dynamic/swarmlab:Command] failed to register");
@@ -46,7 +47,7 @@ describe("keepLastOnFailure", () => {
 });
 
 describe("reportFailuresOnce", () => {
-  it("drops the failed-registration rejections and hands every other error to the handlers that were there", () => {
+  it("hands the first failed-registration rejection on as one RunError without a stack trace, drops the rest, and hands every other error on as it is", () => {
     const proc = new EventEmitter();
     const seen: unknown[] = [];
     proc.on("unhandledRejection", (e) => seen.push(e));
@@ -55,7 +56,13 @@ describe("reportFailuresOnce", () => {
     const bug = new Error("a bug");
     proc.emit("unhandledRejection", failed());
     proc.emit("uncaughtException", failed());
+    proc.emit("unhandledRejection", new Error(`error serializing property "x": ${failed().message}`));
     proc.emit("unhandledRejection", bug);
-    expect(seen).toEqual([bug]);
+    expect(seen).toHaveLength(2);
+    // Pulumi's handlers then end the program in error: the engine deletes nothing in this run
+    expect(pulumi.RunError.isInstance(seen[0])).toBe(true);
+    expect((seen[0] as Error).message).toBe(LEFT_AS_THEY_WERE);
+    expect((seen[0] as Error).stack).toBe(LEFT_AS_THEY_WERE);
+    expect(seen[1]).toBe(bug);
   });
 });
