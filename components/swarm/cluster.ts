@@ -168,8 +168,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
         delete: scripts.removeNodeScript(h.name),
         ignoreUnreachableOnDelete: true,
       }, { dependsOn: [bootstrap] }, h);
+      // Every node joins as a worker (joinLookupScript): joins do not wait for each other.
       const waitFor: pulumi.Resource[] = [ready.get(h.name) as Command, removal, bootstrap];
-      if (h.role === "manager") waitFor.push(previousManager); // managers join one at a time
       const joinScript = pulumi.output(h.advertiseAddress).apply((addr) => scripts.joinScript(addr));
       const join = run(`${h.name}-join`, h, {
         label: `${h.name}: swarm join`,
@@ -181,7 +181,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
         ignoreUnreachableOnDelete: true,
         // the token, this swarm's node IDs and the live managers' addresses, read at that moment
         managers: managerTargets,
-        managerLookup: scripts.joinLookupScript(h.role),
+        managerLookup: scripts.joinLookupScript(),
         // a new swarm (all managers were lost) is joined again
         environment: bootstrap.clusterId.apply((id) => ({ SWARMLAB_CLUSTER_ID: id })),
         triggers: [h.instance],
@@ -191,7 +191,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
       const script = nodeId.apply((id) =>
         scripts.settingsScript({ nodeId: id.trim(), name: h.name, role: h.role, availability: h.availability, labels: h.labels, readyTimeoutSeconds: timeout }),
       );
-      // Promotions change the Raft membership: one manager at a time, after the previous one.
+      // Promotions change the Raft membership: one manager at a time, after the previous one, and
+      // each after its machine's stale entries are gone (settingsScript).
       const s = onManager(`${h.name}-node`, {
         label: `${h.name}: node settings`,
         create: script,

@@ -73,11 +73,17 @@ export function resolveNetworkModes(cfg: { publishMode: "auto" | "ingress" | "ho
  * read there at that moment. The token, the IDs of every node of this swarm (a node whose ID is
  * not among them is in another swarm, or was removed from this one) and the addresses of the
  * managers that are reachable now, to join through.
+ *
+ * The token is the worker token, for managers too: their node settings promote them, after
+ * removing what is left of the machine they replace. A manager that joins as a manager enters
+ * Raft at once, beside the member its predecessor at the same address still is (a manager lost
+ * with its disk and made again): swarmkit then sends the new member the old one's messages, and
+ * the join can hang with the swarm's leader lost.
  */
-export function joinLookupScript(role: Role): string {
+export function joinLookupScript(): string {
   return [
     // each read on its own line: strict mode stops on a failed one instead of handing on nothing
-    `token=$(docker swarm join-token -q ${role})`,
+    "token=$(docker swarm join-token -q worker)",
     `ids=$(docker node ls -q | tr '\n' ' ')`,
     `[ -n "$token" ] && [ -n "\${ids// /}" ] || { echo "$(hostname) did not tell the join token and the node list" >&2; exit 1; }`,
     `addrs=""; for m in $(docker node ls -q --filter role=manager); do`,

@@ -89,6 +89,7 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
     const services = () => nodeDocker("manager1", ["service", "ls", "--format", "{{.Name}}"]).trim().split("\n").sort();
     const before = services();
     expect(before).toEqual(expect.arrayContaining(["sticky_whoami", "whoami_whoami"]));
+    // the run that fails removes nothing: not even a stack the configuration left out (run alone, there is none)
     freeze("pause");
     try {
       docker(["tag", labImages().SWARMLAB_WHOAMI_V2_IMAGE, whoami]);
@@ -112,7 +113,8 @@ describe.runIf(e2eEnabled())("fault drills on the lab", () => {
     }
     await up(withV2);
     expect(nodeDocker("worker1", ["image", "ls", "-q", labImages().SWARMLAB_WHOAMI_V2_IMAGE]).trim()).not.toBe("");
-    expect(services()).toEqual(before);
+    // (a stack the previous drill added, and this configuration leaves out, goes now: nothing failed)
+    expect(services()).toEqual(before.filter((s) => !s.startsWith("keeper_")));
     for (const n of ["manager1", "worker1", "worker2"]) expect(nodeDocker(n, ["image", "inspect", "-f", "{{.Id}}", whoami]).trim()).toBe(original);
   }, 900_000);
 

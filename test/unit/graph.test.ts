@@ -124,7 +124,7 @@ describe("the dev lab: swarm", () => {
     for (const n of ["manager1", "worker1", "worker2"] as const) {
       const join = findCommand(`lab-${n}-join`);
       expect(join.inputs.label).toBe(`${n}: swarm join`);
-      expect(join.inputs.managerLookup).toBe(joinLookupScript(n === "manager1" ? "manager" : "worker"));
+      expect(join.inputs.managerLookup).toBe(joinLookupScript());
       expect((join.inputs.managers as { host: string }[]).map((m) => m.host)).toEqual([IP.manager1]);
       expect(join.inputs.environment).toEqual({ SWARMLAB_CLUSTER_ID: FAKE_TOKENS.clusterId });
       expect(join.inputs.create).toContain(`--advertise-addr '${IP[n]}' "$m"`);
@@ -193,18 +193,15 @@ describe("three managers", () => {
     expect(hosts(findCommand("tri-nodes").inputs.managers)).toEqual([IP.manager1, IP.manager2, IP.manager3]);
   });
 
-  it("joins the managers with the manager token and the workers with the worker token", async () => {
-    for (const m of ["manager1", "manager2", "manager3"]) expect(findCommand(`tri-${m}-join`).inputs.managerLookup).toBe(joinLookupScript("manager"));
-    for (const w of ["worker1", "worker2"]) expect(findCommand(`tri-${w}-join`).inputs.managerLookup).toBe(joinLookupScript("worker"));
+  it("joins every node with the worker token: the managers' settings promote them", async () => {
+    for (const n of ["manager1", "manager2", "manager3", "worker1", "worker2"]) expect(findCommand(`tri-${n}-join`).inputs.managerLookup).toBe(joinLookupScript());
   });
 
-  it("chains manager joins: each waits for the previous manager's settings", async () => {
-    expect(explicit("tri-manager1-join")).toEqual(["tri-manager1-ready", "tri-manager1-remove"]);
-    expect(explicit("tri-manager2-join")).toEqual(["tri-manager1-node", "tri-manager2-ready", "tri-manager2-remove"]);
-    expect(explicit("tri-manager3-join")).toEqual(["tri-manager2-node", "tri-manager3-ready", "tri-manager3-remove"]);
-    // the settings of manager2 wait for its join and for manager1's settings (promotions one at a time),
-    // so manager3 joins after manager2 is in
+  it("chains the managers' settings (promotions one at a time), not their joins", async () => {
+    for (const m of ["manager1", "manager2", "manager3"]) expect(explicit(`tri-${m}-join`)).toEqual([`tri-${m}-ready`, `tri-${m}-remove`]);
+    // each manager's settings wait for its own join (an input: its node ID) and for the previous manager's settings
     expect(explicit("tri-manager2-node")).toEqual(["tri-manager1-node"]);
+    expect(explicit("tri-manager3-node")).toEqual(["tri-manager2-node"]);
   });
 
   it("does not chain workers, to each other or to the managers joining", async () => {

@@ -183,21 +183,20 @@ describe("joinScript", () => {
 });
 
 describe("joinLookupScript", () => {
-  it("prints the token of the role, this swarm's node IDs and the reachable managers' addresses as environment lines", async () => {
+  it("prints the worker token (managers are promoted by their settings), this swarm's node IDs and the reachable managers' addresses as environment lines", async () => {
     write("nodes", "id-m1\nid-m2\nid-w1");
     write("manager-ids", "id-m1\nid-m2");
     write("mgraddr-id-m1", "172.28.0.10:2377");
     write("mgraddr-id-m2", ""); // unreachable: left out
-    const r = run(joinLookupScript("manager"));
+    const r = run(joinLookupScript());
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-manager\nSWARMLAB_NODE_IDS=id-m1 id-m2 id-w1 \nSWARMLAB_MANAGER_ADDRS= 172.28.0.10:2377\n");
-    expect(run(joinLookupScript("worker")).stdout).toContain("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-worker\n");
+    expect(r.stdout).toBe("SWARMLAB_JOIN_TOKEN=SWMTKN-1-fake-worker\nSWARMLAB_NODE_IDS=id-m1 id-m2 id-w1 \nSWARMLAB_MANAGER_ADDRS= 172.28.0.10:2377\n");
   });
 
   it("fails, printing nothing, when the node list cannot be read (a join then leaves nothing on a guess)", async () => {
     write("fails-node-ls", "1");
     write("error", "Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader");
-    const r = run(joinLookupScript("manager"));
+    const r = run(joinLookupScript());
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
   });
