@@ -25,9 +25,19 @@ const rows = (manager = "manager1") =>
     .split("\n")
     .map((r) => r.trimEnd())
     .sort();
+/** Nameless entries (a join that never reached its first session), with what tells where they came from. */
+const nameless = () =>
+  nodeDocker("manager1", ["node", "ls", "--format", "{{.ID}} {{.Hostname}}"])
+    .trim()
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes(" "))
+    .map((id) => nodeDocker("manager1", ["node", "inspect", "-f", "{{.ID}} created {{.CreatedAt}} role {{.Spec.Role}} {{.Status.State}} {{.Status.Message}}", id]).trim());
 const allReady = (n: number) => () => {
   const r = rows();
-  return (r.length === n && r.every((l) => / Ready/.test(l))) || r.join(", ");
+  if (r.length === n && r.every((l) => / Ready/.test(l))) return true;
+  const odd = r.some((l) => l.startsWith(" ")) ? ` (nameless: ${nameless().join("; ")})` : "";
+  return `${r.join(", ")}${odd}`;
 };
 const npm = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync("npm", ["run", "-s", ...args], { encoding: "utf8", env: { ...cliEnv(), ...env } });
 /** Every file of the stack's state, as text: where a secret must never be in the clear. */
