@@ -30,8 +30,8 @@ export const LEFT_AS_THEY_WERE =
  * engine. Were the program to end well, the engine would take them for resources removed from the
  * configuration and delete them (a stack removed because a worker did not answer). So the program
  * must end in error: the first such rejection reaches Pulumi's handlers as one RunError (a message,
- * no stack trace), and the rest are dropped. The engine has reported the
- * failed resource's own error; every other unhandled error still reaches Pulumi's handlers as it is.
+ * no stack trace), and the rest are dropped. The engine has reported the failed resource's own
+ * error; every other unhandled error still reaches Pulumi's handlers as it is.
  */
 export function reportFailuresOnce(proc: NodeJS.EventEmitter = process): void {
   // (its stack is the message: Pulumi prints err.stack for an error that comes after the program's main code)

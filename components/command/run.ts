@@ -128,7 +128,7 @@ export function execArgs(container: string, command: string, envNames: string[] 
  * start. Either way ssh's own failure code: no verdict on what was read, and the work goes to
  * another manager when it can.
  */
-async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number, settleMs = SETTLE_MS): Promise<RunResult> {
+async function execOnce(container: NonNullable<SshTarget["container"]>, command: string, spec: RunSpec, timeoutMs: number): Promise<RunResult> {
   const env = container.dockerHost ? { ...process.env, DOCKER_HOST: container.dockerHost } : process.env;
   const began = Date.now();
   const res = await spawnCollect("docker", execArgs(container.name, command, envNames(spec.environment)), spec.stdin, timeoutMs, { ...env, ...spec.environment }, spec.onOutput);
@@ -144,7 +144,7 @@ async function execOnce(container: NonNullable<SshTarget["container"]>, command:
   // then. Taking that kill for the command's own failure would be a verdict (a drift check's
   // "gone" replaces a swarm join).
   let unchanged = await same();
-  for (const end = Date.now() + settleMs; unchanged && res.code > 128 && Date.now() < end; ) {
+  for (const end = Date.now() + SETTLE_MS; unchanged && res.code > 128 && Date.now() < end; ) {
     await new Promise((r) => setTimeout(r, 250));
     unchanged = await same();
   }
